@@ -1,0 +1,89 @@
+// Small helpers shared by the pages: JSON calls, error display, step-up redirects.
+
+export class ApiError extends Error {
+  constructor(status, code, message, body) {
+    super(message);
+    this.status = status;
+    this.code = code;
+    this.body = body;
+  }
+}
+
+/** Calls the JSON API. Every state-changing request sends a JSON body (`{}` when empty). */
+export async function api(method, path, body) {
+  const init = { method, credentials: 'same-origin', headers: { Accept: 'application/json' } };
+  if (method !== 'GET') {
+    init.headers['Content-Type'] = 'application/json';
+    init.body = JSON.stringify(body ?? {});
+  }
+  let res;
+  try {
+    res = await fetch(path, init);
+  } catch {
+    throw new ApiError(0, 'network', 'Could not reach the server. Check your connection and try again.');
+  }
+  const data = await res.json().catch(() => null);
+  if (!res.ok) {
+    const message = data?.message ?? `The request failed (HTTP ${res.status}).`;
+    throw new ApiError(res.status, data?.error ?? 'http_error', message, data);
+  }
+  return data;
+}
+
+export function showError(el, err) {
+  el.textContent = err instanceof Error ? err.message : String(err);
+  el.hidden = false;
+}
+
+export function hide(...els) {
+  for (const el of els) el.hidden = true;
+}
+
+/** True when the guard asks for a (fresh) second factor. */
+export function needsStepUp(err) {
+  return err instanceof ApiError && (err.code === 'mfa_required' || err.code === 'mfa_expired');
+}
+
+export function goToVerify(next = location.pathname) {
+  location.assign(`/verify?next=${encodeURIComponent(next)}`);
+}
+
+/** A same-site path to return to, never another origin (`//evil.example` is not a path). */
+export function safeNext(value, fallback = '/account') {
+  if (typeof value !== 'string' || !value.startsWith('/') || value.startsWith('//') || value.includes('\\')) {
+    return fallback;
+  }
+  return value;
+}
+
+/** Runs `fn` with the button disabled, so a double click does not send twice. */
+export async function busy(button, fn) {
+  button.disabled = true;
+  try {
+    return await fn();
+  } finally {
+    button.disabled = false;
+  }
+}
+
+/** Shows "verified" when the verify page sent us back, then tidies the address bar. */
+export function showVerifiedNotice(el) {
+  const url = new URL(location.href);
+  if (url.searchParams.get('verified') !== '1') return;
+  el.textContent = 'Verified. You can continue.';
+  el.hidden = false;
+  url.searchParams.delete('verified');
+  history.replaceState(null, '', url.pathname + url.search + url.hash);
+}
+
+export function bindLogout() {
+  const button = document.getElementById('logout');
+  button?.addEventListener('click', async () => {
+    await api('POST', '/api/logout').catch(() => {});
+    location.assign('/');
+  });
+}
+
+export function formatTime(ms) {
+  return new Date(ms).toLocaleString(undefined, { dateStyle: 'medium', timeStyle: 'short' });
+}

@@ -1,0 +1,46 @@
+import { api, bindLogout, busy, hide, safeNext, showError } from './api.js';
+
+const $ = (id) => document.getElementById(id);
+const error = $('error');
+const next = safeNext(new URLSearchParams(location.search).get('next'));
+
+bindLogout();
+$('verify-cancel').href = next;
+
+/** Back to where the user came from, flagged so that page can say it worked. */
+function goBack() {
+  const url = new URL(next, location.origin);
+  url.searchParams.set('verified', '1');
+  location.assign(url.pathname + url.search + url.hash);
+}
+
+function bind(formId, inputId, buttonId, path) {
+  $(formId).addEventListener('submit', async (event) => {
+    event.preventDefault();
+    hide(error);
+    try {
+      await busy($(buttonId), () => api('POST', path, { code: $(inputId).value }));
+      goBack();
+    } catch (err) {
+      showError(error, err);
+      $(inputId).select();
+    }
+  });
+}
+
+bind('totp-verify-form', 'totp-verify-code', 'totp-verify-submit', '/auth/mfa/totp/verify');
+bind('backup-verify-form', 'backup-verify-code', 'backup-verify-submit', '/auth/mfa/backup-codes/verify');
+
+try {
+  const { factors } = await api('GET', '/auth/mfa/');
+  const totp = factors.includes('totp');
+  const backup = factors.includes('backup_codes');
+  $('totp-section').hidden = !totp;
+  $('backup-section').hidden = !backup;
+  $('no-factors').hidden = totp || backup;
+  if (backup && !totp) $('backup-details').open = true;
+  (totp ? $('totp-verify-code') : $('backup-verify-code')).focus();
+} catch (err) {
+  if (err.status === 401 && err.code === 'unauthenticated') location.assign('/');
+  else showError(error, err);
+}

@@ -1,0 +1,11 @@
+import { z } from 'zod';
+
+/** `{ code }`: a JSON string of at most 64 characters. Anything else is a 400, not a counted attempt. */
+export const codeBody = z.object({
+  code: z
+    .string({ error: 'send the code as a JSON string, like { "code": "123456" }.' })
+    .max(64, { error: 'a code is at most 64 characters.' }),
+});
+
+/** Routes without input still take a JSON object (usually `{}`). */
+export const emptyBody = z.object({}, { error: 'send a JSON object, `{}` when there is nothing to say.' });

@@ -1,0 +1,36 @@
+import { type RequestHandler, Router } from 'express';
+import { createCore } from './core.js';
+import { backupCodeRoutes } from './factors/backup-codes/routes.js';
+import { totpRoutes } from './factors/totp/routes.js';
+import { errorHandler, jsonOnly, noStore, notFound } from './http.js';
+import type { FactorName } from './keys.js';
+import { type MfaOptions, parseOptions } from './options.js';
+import { createRequireMfa } from './require-mfa.js';
+import { statusRoute } from './status-route.js';
+
+export interface Mfa {
+  /** Mount it: `app.use('/auth/mfa', mfa.router)`, after express-session. */
+  router: Router;
+  /** The guard: `app.post('/x', mfa.requireMfa(5 * MINUTE), handler)`. Default maxAge 5 minutes. */
+  requireMfa: (maxAgeMs?: number) => RequestHandler;
+  /** The factors a user has, for the app's own pages and tools. */
+  factors: (userId: string) => Promise<FactorName[]>;
+}
+
+export function createMfa(options: MfaOptions): Mfa {
+  const config = parseOptions(options);
+  const core = createCore(config);
+  const router = Router();
+  router.use(noStore, jsonOnly);
+  router.get('/', statusRoute(core));
+  router.use('/totp', totpRoutes(core));
+  router.use('/backup-codes', backupCodeRoutes(core));
+  router.use(notFound);
+  router.use(
+    errorHandler((error) => {
+      // The client gets no detail; the operator needs it. Our errors never carry secrets or codes.
+      console.error('express-mfa: unexpected error', error);
+    }),
+  );
+  return { router, requireMfa: createRequireMfa(core), factors: core.factors };
+}

@@ -1,0 +1,55 @@
+import { Router } from 'express';
+import { codeBody, emptyBody } from '../../bodies.js';
+import type { MfaCore } from '../../core.js';
+import { MfaError } from '../../errors.js';
+import { parseBody } from '../../http.js';
+import { keys } from '../../keys.js';
+import { limitedAttempt } from '../../limits.js';
+import { elevateSession } from '../../session.js';
+import { backupCodeContext, normalizeBackupCode } from './backup-codes.js';
+
+export function backupCodeRoutes(core: MfaCore): Router {
+  const { store, keyring, config } = core;
+  const router = Router();
+
+  router.post('/verify', async (req, res) => {
+    const { code } = parseBody(codeBody, req.body);
+    const who = core.actor(req, { allowRecovery: false });
+    const setKey = keys.backupCodes(who.userId);
+    if ((await store.countSet(setKey)) === 0) {
+      throw new MfaError('not_enrolled', 'This account has no backup codes left.');
+    }
+    const normal = normalizeBackupCode(code);
+    // Removing the code's hash from the set is the redemption: atomic, so a code works exactly once.
+    await limitedAttempt(
+      config,
+      core.emit,
+      req,
+      who.userId,
+      'backup_codes',
+      normal === null
+        ? { kind: 'check', ok: false }
+        : { kind: 'remove-member', key: setKey, members: keyring.hashes(backupCodeContext(who.userId), normal) },
+    );
+    const verifiedAt = core.now();
+    const remaining = await store.countSet(setKey);
+    await elevateSession(req, who.userId, 'backup_codes', verifiedAt);
+    core.emit(req, who.userId, { type: 'backup_code_used', factor: 'backup_codes', remaining });
+    res.json({ ok: true, verifiedAt, remaining });
+  });
+
+  router.post('/', async (req, res) => {
+    parseBody(emptyBody, req.body);
+    const who = core.actor(req, { allowRecovery: true });
+    const factors = (await core.factors(who.userId)).filter((f) => f !== 'backup_codes');
+    if (factors.length === 0) {
+      throw new MfaError('not_enrolled', 'Set up a second factor first; backup codes back it up.', { factors: [] });
+    }
+    await core.requireFresh(req, who);
+    const backupCodes = await core.replaceBackupCodes(who.userId);
+    core.emit(req, who.userId, { type: 'backup_codes_regenerated', factor: 'backup_codes' });
+    res.json({ backupCodes });
+  });
+
+  return router;
+}

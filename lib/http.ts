@@ -1,0 +1,72 @@
+import express, { type ErrorRequestHandler, type RequestHandler, type Response } from 'express';
+import type { z } from 'zod';
+import { MfaError } from './errors.js';
+import { StoreUnavailableError } from './stores/store.js';
+
+/** Answers an MfaError in the contract's shape, with `Retry-After` when it says when to retry. */
+export function sendError(res: Response, error: MfaError): void {
+  if (typeof error.extra.retryAfter === 'number') res.set('Retry-After', String(error.extra.retryAfter));
+  res.status(error.status).json({ error: error.code, message: error.message, ...error.extra });
+}
+
+const STATE_CHANGING = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
+const parseJson = express.json({ limit: '16kb', strict: true });
+
+/**
+ * Only JSON bodies on state-changing routes: a plain cross-site HTML form cannot send
+ * `application/json`, so it cannot drive these routes. The header is checked even when the body is
+ * empty (DELETE), which `req.is` would skip.
+ */
+export const jsonOnly: RequestHandler = (req, res, next) => {
+  if (!STATE_CHANGING.has(req.method)) return next();
+  const type = (req.headers['content-type'] ?? '').split(';')[0]!.trim().toLowerCase();
+  if (type !== 'application/json') {
+    return sendError(
+      res,
+      new MfaError('unsupported_media_type', 'Send the request body as JSON with Content-Type: application/json.'),
+    );
+  }
+  parseJson(req, res, next);
+};
+
+/** Every MFA answer is about one session and may carry secrets: never cache it. */
+export const noStore: RequestHandler = (_req, res, next) => {
+  res.set('Cache-Control', 'no-store');
+  next();
+};
+
+export const notFound: RequestHandler = (req, res) => {
+  sendError(res, new MfaError('not_found', `There is no ${req.method} ${req.path} here.`));
+};
+
+/** Maps every error to the contract; an unexpected one becomes a 500 with no detail. */
+export function errorHandler(report: (error: unknown) => void): ErrorRequestHandler {
+  return (error, _req, res, next) => {
+    if (res.headersSent) return next(error);
+    if (error instanceof MfaError) return sendError(res, error);
+    if (error instanceof StoreUnavailableError) {
+      return sendError(res, new MfaError('unavailable', 'The MFA store is unavailable. Try again shortly.'));
+    }
+    const type = (error as { type?: unknown })?.type;
+    if (type === 'entity.too.large') {
+      return sendError(res, new MfaError('payload_too_large', 'The request body is too large (16 kB at most).'));
+    }
+    if (type === 'entity.parse.failed') {
+      return sendError(res, new MfaError('invalid_request', 'The request body is not valid JSON.'));
+    }
+    if (type === 'encoding.unsupported' || type === 'charset.unsupported') {
+      return sendError(res, new MfaError('unsupported_media_type', 'Send the JSON body as UTF-8.'));
+    }
+    report(error);
+    sendError(res, new MfaError('internal', 'Something went wrong. Try again.'));
+  };
+}
+
+/** Parses a body with a zod schema; a mismatch is a 400 whose message names the field. */
+export function parseBody<T extends z.ZodType>(schema: T, body: unknown): z.infer<T> {
+  const result = schema.safeParse(body ?? {});
+  if (result.success) return result.data;
+  const issue = result.error.issues[0];
+  const field = issue && issue.path.length > 0 ? `\`${issue.path.join('.')}\`: ` : '';
+  throw new MfaError('invalid_request', `${field}${issue?.message ?? 'The request body is not valid.'}`);
+}

@@ -1,0 +1,172 @@
+import type { Request } from 'express';
+import { MfaOptionsError } from './errors.js';
+import type { MfaEvent } from './events.js';
+import type { Store } from './stores/store.js';
+import { MINUTE } from './time.js';
+
+/** The signed-in user as the app knows it. */
+export interface MfaUser {
+  id: string;
+  email?: string;
+  name?: string;
+}
+
+export interface AttemptLimitOptions {
+  /** Failed attempts allowed per user and factor before the factor locks. Default 5. */
+  maxFailures?: number;
+  /** Failures are counted within this window, from the first one (ms). Default 15 minutes. */
+  windowMs?: number;
+  /** How long a factor stays locked once `maxFailures` is reached (ms). Default 15 minutes. */
+  lockoutMs?: number;
+}
+
+export interface TotpOptions {
+  /** How long a secret from `/totp/setup` waits for `/totp/confirm` (ms). Default 10 minutes. */
+  pendingTtlMs?: number;
+  /** Time steps accepted either side of now, for clock drift. Default 1 (±30 s). */
+  window?: number;
+}
+
+export interface MfaOptions {
+  /** Name shown in authenticator apps and messages, e.g. 'Acme'. Required. */
+  issuer: string;
+  /** Where MFA records live: `new RedisStore({ client })`, or `new MemoryStore()` for development. Required. */
+  store: Store;
+  /**
+   * At least 32 characters, or `[current, ...previous]` to rotate: encrypts TOTP secrets and keys the
+   * hashes of stored codes. New data uses the first; reading tries each. Required.
+   */
+  secret: string | readonly string[];
+  /** The signed-in user from the app's primary login, or undefined. Called on every guarded request. Required. */
+  getUser: (req: Request) => MfaUser | undefined | null;
+  /** Receives audit events (never a secret or code). Errors it throws are ignored. */
+  onEvent?: (event: MfaEvent) => void | Promise<void>;
+  /** The clock, in ms since the epoch. Default `Date.now`; tests inject their own. */
+  now?: () => number;
+  /** How recent an MFA must be to add, remove or regenerate factors (ms). Default 5 minutes. */
+  freshMaxAgeMs?: number;
+  /** Attempt limits for every factor. */
+  limits?: AttemptLimitOptions;
+  /** TOTP settings. */
+  totp?: TotpOptions;
+}
+
+export interface MfaConfig {
+  issuer: string;
+  store: Store;
+  secrets: string[];
+  getUser: MfaOptions['getUser'];
+  onEvent: NonNullable<MfaOptions['onEvent']> | undefined;
+  now: () => number;
+  freshMaxAgeMs: number;
+  limits: Required<AttemptLimitOptions>;
+  totp: Required<TotpOptions>;
+}
+
+const TOP_KEYS = ['issuer', 'store', 'secret', 'getUser', 'onEvent', 'now', 'freshMaxAgeMs', 'limits', 'totp'];
+const LIMIT_KEYS = ['maxFailures', 'windowMs', 'lockoutMs'];
+const TOTP_KEYS = ['pendingTtlMs', 'window'];
+const STORE_METHODS = ['get', 'set', 'delete', 'take', 'replaceSet', 'countSet', 'attempt', 'failures', 'ttl'];
+
+function fail(message: string): never {
+  throw new MfaOptionsError(`express-mfa: ${message}`);
+}
+
+function distance(a: string, b: string): number {
+  const row = Array.from({ length: b.length + 1 }, (_, i) => i);
+  for (let i = 1; i <= a.length; i++) {
+    let prev = row[0]!;
+    row[0] = i;
+    for (let j = 1; j <= b.length; j++) {
+      const current = row[j]!;
+      row[j] = Math.min(row[j]! + 1, row[j - 1]! + 1, prev + (a[i - 1]!.toLowerCase() === b[j - 1]!.toLowerCase() ? 0 : 1));
+      prev = current;
+    }
+  }
+  return row[b.length]!;
+}
+
+function checkKeys(object: object, allowed: string[], where: string): void {
+  for (const key of Object.keys(object)) {
+    if (allowed.includes(key)) continue;
+    const near = allowed.filter((k) => distance(k, key) <= Math.max(2, Math.floor(k.length / 3)));
+    const hint = near.length > 0 ? ` Did you mean \`${near[0]}\`?` : ` Known options: ${allowed.join(', ')}.`;
+    fail(`unknown option \`${where}${key}\`.${hint}`);
+  }
+}
+
+function optionalObject(value: unknown, name: string, allowed: string[]): Record<string, unknown> {
+  if (value === undefined) return {};
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) fail(`\`${name}\` must be an object.`);
+  checkKeys(value, allowed, `${name}.`);
+  return value as Record<string, unknown>;
+}
+
+function duration(value: unknown, name: string, fallback: number): number {
+  if (value === undefined) return fallback;
+  if (typeof value !== 'number' || !Number.isFinite(value) || value <= 0) {
+    fail(`\`${name}\` must be a positive number of milliseconds (e.g. 5 * MINUTE), got ${String(value)}.`);
+  }
+  return value;
+}
+
+function integer(value: unknown, name: string, fallback: number, min: number, max: number): number {
+  if (value === undefined) return fallback;
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > max) {
+    fail(`\`${name}\` must be a whole number from ${min} to ${max}, got ${String(value)}.`);
+  }
+  return value;
+}
+
+function fn<T>(value: unknown, name: string, required: boolean, example: string): T | undefined {
+  if (value === undefined && !required) return undefined;
+  if (typeof value !== 'function') fail(`\`${name}\` must be a function, like ${example}.`);
+  return value as T;
+}
+
+/** Validates options once, at `createMfa`, and fills in every default. */
+export function parseOptions(input: unknown): MfaConfig {
+  if (typeof input !== 'object' || input === null) fail('createMfa(options) needs an options object.');
+  checkKeys(input, TOP_KEYS, '');
+  const o = input as Record<string, unknown>;
+
+  if (typeof o.issuer !== 'string' || o.issuer.trim() === '') fail("`issuer` must be a non-empty string, like 'Acme'.");
+
+  const store = o.store as Record<string, unknown> | undefined;
+  if (typeof store !== 'object' || store === null) {
+    fail('`store` is required: `new RedisStore({ client })`, or `new MemoryStore()` for development.');
+  }
+  const missing = STORE_METHODS.filter((m) => typeof store[m] !== 'function');
+  if (missing.length > 0) fail(`\`store\` does not implement the Store contract: missing ${missing.join(', ')}.`);
+
+  const secrets = typeof o.secret === 'string' ? [o.secret] : o.secret;
+  if (!Array.isArray(secrets) || secrets.length === 0) {
+    fail('`secret` is required: a string of at least 32 characters (or [current, ...previous] to rotate).');
+  }
+  for (const s of secrets) {
+    if (typeof s !== 'string' || s.length < 32) {
+      fail('every `secret` must be a string of at least 32 characters; generate one with `openssl rand -base64 32`.');
+    }
+  }
+
+  const limits = optionalObject(o.limits, 'limits', LIMIT_KEYS);
+  const totp = optionalObject(o.totp, 'totp', TOTP_KEYS);
+  return {
+    issuer: o.issuer,
+    store: store as unknown as Store,
+    secrets: [...secrets] as string[],
+    getUser: fn(o.getUser, 'getUser', true, '(req) => req.session.user')!,
+    onEvent: fn(o.onEvent, 'onEvent', false, '(event) => log.info(event)'),
+    now: fn<() => number>(o.now, 'now', false, '() => Date.now()') ?? Date.now,
+    freshMaxAgeMs: duration(o.freshMaxAgeMs, 'freshMaxAgeMs', 5 * MINUTE),
+    limits: {
+      maxFailures: integer(limits.maxFailures, 'limits.maxFailures', 5, 1, 1000),
+      windowMs: duration(limits.windowMs, 'limits.windowMs', 15 * MINUTE),
+      lockoutMs: duration(limits.lockoutMs, 'limits.lockoutMs', 15 * MINUTE),
+    },
+    totp: {
+      pendingTtlMs: duration(totp.pendingTtlMs, 'totp.pendingTtlMs', 10 * MINUTE),
+      window: integer(totp.window, 'totp.window', 1, 0, 10),
+    },
+  };
+}

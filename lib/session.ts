@@ -1,0 +1,64 @@
+import type { Request } from 'express';
+import { MfaError } from './errors.js';
+import type { FactorName } from './keys.js';
+
+/** What express-mfa keeps in `req.session.mfa`. Only the server writes it. */
+export interface MfaSessionState {
+  /** The user this state belongs to; for any other user it counts as empty. */
+  userId: string;
+  /** When this session last passed a second factor (ms, injected clock). */
+  verifiedAt?: number;
+  /** Factors used to verify in this session (like OIDC `amr`). */
+  methods?: FactorName[];
+  /** Set on a limited recovery session: it may only enrol factors until `until`. */
+  recovery?: { until: number };
+}
+
+declare module 'express-session' {
+  interface SessionData {
+    mfa?: MfaSessionState;
+  }
+}
+
+/** The state for `userId`, or undefined when there is none or it belongs to someone else. */
+export function stateFor(req: Request, userId: string): MfaSessionState | undefined {
+  const state = req.session?.mfa;
+  return state && state.userId === userId ? state : undefined;
+}
+
+/** An active recovery session's user id, judged by the injected clock. */
+export function recoveryUserId(req: Request, now: number): string | undefined {
+  const state = req.session?.mfa;
+  return state?.recovery && now <= state.recovery.until ? state.userId : undefined;
+}
+
+const unavailable = () => new MfaError('unavailable', 'The session store is unavailable. Try again shortly.');
+
+function promisify(run: (done: (err?: unknown) => void) => void): Promise<void> {
+  return new Promise((resolve, reject) => run((err) => (err ? reject(unavailable()) : resolve())));
+}
+
+/**
+ * Marks the session as verified by `method`. The session id is regenerated first (an id fixed by an
+ * attacker before sign-in must not become an elevated session); the app's own keys are carried over;
+ * the answer waits for the save, so a store failure is a 503, never a silent success.
+ */
+export async function elevateSession(req: Request, userId: string, method: FactorName, now: number): Promise<void> {
+  const session = req.session;
+  if (!session) throw unavailable();
+  const previous = stateFor(req, userId);
+  const carried: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(session)) {
+    if (key !== 'cookie' && key !== 'mfa') carried[key] = value;
+  }
+  const maxAge = session.cookie?.originalMaxAge;
+
+  await promisify((done) => session.regenerate(done));
+  const fresh = req.session as unknown as Record<string, unknown>;
+  Object.assign(fresh, carried);
+  if (typeof maxAge === 'number') req.session.cookie.maxAge = maxAge;
+  const methods = new Set(previous?.methods ?? []);
+  methods.add(method);
+  req.session.mfa = { userId, verifiedAt: now, methods: [...methods] };
+  await promisify((done) => req.session.save(done));
+}

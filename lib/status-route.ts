@@ -1,0 +1,24 @@
+import type { RequestHandler } from 'express';
+import type { MfaCore } from './core.js';
+import { keys } from './keys.js';
+import { stateFor } from './session.js';
+
+/** `GET /`: what a client needs to draw an account page. */
+export function statusRoute(core: MfaCore): RequestHandler {
+  return async (req, res) => {
+    const who = core.actor(req, { allowRecovery: true });
+    const [factors, remaining] = await Promise.all([
+      core.factors(who.userId),
+      core.store.countSet(keys.backupCodes(who.userId)),
+    ]);
+    const state = stateFor(req, who.userId);
+    res.json({
+      userId: who.userId,
+      factors,
+      totp: { enrolled: factors.includes('totp') },
+      backupCodes: { remaining },
+      verifiedAt: state?.verifiedAt ?? null,
+      recovery: who.recovery ? { until: state?.recovery?.until ?? null } : null,
+    });
+  };
+}

@@ -1,0 +1,110 @@
+import { createHash } from 'node:crypto';
+
+/** A Lua script with its SHA1, for EVALSHA with an EVAL fallback on NOSCRIPT. */
+export interface RedisScript {
+  source: string;
+  sha: string;
+}
+
+function script(source: string): RedisScript {
+  return { source, sha: createHash('sha1').update(source).digest('hex') };
+}
+
+/**
+ * KEYS[1] = set; ARGV = members. DEL then SADD in one script so readers never see a half-written set.
+ * SADD goes in chunks because Lua's `unpack` fails past a few thousand values (C stack limit).
+ */
+export const replaceSetScript = script(`
+redis.call('DEL', KEYS[1])
+for i = 1, #ARGV, 1000 do
+  redis.call('SADD', KEYS[1], unpack(ARGV, i, math.min(i + 999, #ARGV)))
+end
+return 1
+`);
+
+/**
+ * One rate-limited attempt (see `AttemptInput` in store.ts), atomic as a whole.
+ * KEYS[1] = failure counter, KEYS[2] = the action's key (absent for 'check').
+ * ARGV = limit, windowMs, lockMs, now, kind, then: check -> '1'|'0'; advance -> value, ttlMs;
+ * remove-member / take -> the candidates.
+ * The counter is the string "count:until:locked". Times are the caller's clock (ARGV), never Redis's
+ * TIME, so an injected clock drives locks; the key's PX TTL only collects garbage.
+ * Lua 5.1 numbers are doubles: 13-digit ms timestamps are exact, but `tostring` would print them in
+ * exponent form, hence string.format('%d').
+ */
+export const attemptScript = script(`
+local limit = tonumber(ARGV[1])
+local windowMs = tonumber(ARGV[2])
+local lockMs = tonumber(ARGV[3])
+local now = tonumber(ARGV[4])
+local kind = ARGV[5]
+
+local count, untilMs = 0, 0
+local raw = redis.call('GET', KEYS[1])
+if raw then
+  local c, u = string.match(raw, '^(%d+):(%-?%d+):[01]$')
+  if c and tonumber(u) > now then
+    count = tonumber(c)
+    untilMs = tonumber(u)
+  end
+end
+if count >= limit then
+  return {'locked', untilMs - now}
+end
+
+local ok = false
+if kind == 'check' then
+  ok = ARGV[6] == '1'
+elseif kind == 'advance' then
+  local current = redis.call('GET', KEYS[2])
+  if current then
+    local stored = tonumber(current)
+    ok = stored ~= nil and stored < tonumber(ARGV[6])
+  else
+    ok = true
+  end
+  if ok then
+    redis.call('SET', KEYS[2], ARGV[6], 'PX', ARGV[7])
+  end
+elseif kind == 'remove-member' then
+  for i = 6, #ARGV do
+    if redis.call('SREM', KEYS[2], ARGV[i]) == 1 then
+      ok = true
+      break
+    end
+  end
+elseif kind == 'take' then
+  local current = redis.call('GET', KEYS[2])
+  if current then
+    for i = 6, #ARGV do
+      if current == ARGV[i] then
+        ok = true
+        break
+      end
+    end
+    if ok then
+      redis.call('DEL', KEYS[2])
+    end
+  end
+else
+  return redis.error_reply('ERR unknown attempt kind ' .. tostring(kind))
+end
+
+if ok then
+  redis.call('DEL', KEYS[1])
+  return {'ok', 0}
+end
+
+if count == 0 then
+  untilMs = now + windowMs
+end
+count = count + 1
+local locked = 0
+if count >= limit then
+  untilMs = now + lockMs
+  locked = 1
+end
+redis.call('SET', KEYS[1], string.format('%d:%d:%d', count, untilMs, locked),
+  'PX', string.format('%d', math.max(1, untilMs - now)))
+return {'invalid', count}
+`);

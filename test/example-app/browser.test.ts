@@ -1,0 +1,176 @@
+import assert from 'node:assert/strict';
+import { once } from 'node:events';
+import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { after, before, describe, test } from 'node:test';
+import { generateSync } from 'otplib';
+import { type Browser, chromium, type Page } from 'playwright-core';
+import { createExampleApp } from '../../example-app/app.js';
+import { startRedis, type TestRedis } from '../helpers/redis-server.js';
+
+// The example app in real headless Chromium, with sessions and MFA records in a real Redis.
+describe('example app in a browser', () => {
+  let redis: TestRedis | undefined;
+  let closeApp: (() => Promise<void>) | undefined;
+  let server: Server | undefined;
+  let browser: Browser | undefined;
+  let page: Page;
+  let base = '';
+  const logs: string[] = [];
+  const pageErrors: string[] = [];
+
+  const email = `ada.${Date.now()}@example.com`;
+  const password = 'correct horse battery staple';
+  let backupCodes: string[] = [];
+
+  before(async () => {
+    redis = await startRedis();
+    const example = await createExampleApp({ redisUrl: redis.url, log: (line) => logs.push(line) });
+    closeApp = example.close;
+    server = example.app.listen(0, '127.0.0.1');
+    await once(server, 'listening');
+    base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+
+    browser = await chromium.launch({
+      executablePath: '/usr/bin/chromium',
+      headless: true,
+      args: [
+        '--no-sandbox',
+        '--disable-gpu',
+        '--disable-background-networking',
+        '--disable-component-update',
+        '--disable-sync',
+        '--no-first-run',
+      ],
+    });
+    const context = await browser.newContext();
+    page = await context.newPage();
+    page.setDefaultTimeout(10_000);
+    page.on('pageerror', (err) => pageErrors.push(err.message));
+    page.on('console', (msg) => {
+      if (msg.type() === 'error' && !msg.text().includes('Failed to load resource'))
+        pageErrors.push(msg.text());
+    });
+  });
+
+  after(async () => {
+    await browser?.close();
+    if (server) {
+      server.closeAllConnections();
+      await new Promise((resolve) => server?.close(resolve));
+    }
+    await closeApp?.();
+    await redis?.close();
+  });
+
+  // Playwright's innerText: the text a user sees, which is what these assertions are about.
+  // biome-ignore lint/performance/useDomNodeTextContent: a Playwright locator method, not the DOM property.
+  const text = async (selector: string) => (await page.locator(selector).innerText()).trim();
+
+  async function runSensitiveAction() {
+    await page.locator('#sensitive-run').click();
+    await page.locator('#sensitive-result').waitFor({ state: 'visible' });
+    assert.equal(await text('#sensitive-result h2'), 'Your export is ready');
+    assert.match(await text('#sensitive-output'), new RegExp(email.replace(/[.]/g, '\\.')));
+  }
+
+  test('sign up, set up an authenticator app, then do the sensitive action', async () => {
+    assert.ok(
+      logs.some((line) => line.includes('Redis')),
+      'the app says it uses Redis',
+    );
+
+    await page.goto(`${base}/`);
+    await page.locator('#signup-name').fill('Ada');
+    await page.locator('#signup-email').fill(email);
+    await page.locator('#signup-password').fill(password);
+    await page.locator('#signup-submit').click();
+    await page.waitForURL(`${base}/account`);
+
+    assert.equal(await text('#user-email'), email);
+    await page.locator('#totp-status', { hasText: 'Off' }).waitFor();
+    assert.equal(await text('#backup-remaining'), '0');
+
+    await page.getByRole('button', { name: 'Set up authenticator app' }).click();
+    await page.locator('#totp-secret').waitFor({ state: 'visible' });
+    const secret = await text('#totp-secret');
+    assert.match(secret, /^[A-Z2-7]+=*$/, 'the secret is shown as base32 text');
+    assert.match((await page.locator('#totp-qr').getAttribute('src')) ?? '', /^data:image\/png;base64,/);
+    assert.ok(
+      await page
+        .locator('#totp-qr')
+        .evaluate((img: HTMLImageElement) => img.complete && img.naturalWidth > 0),
+      'the QR code image renders',
+    );
+
+    await page.locator('#totp-code').fill(generateSync({ secret }));
+    await page.locator('#totp-confirm').click();
+
+    await page.locator('#backup-codes-panel').waitFor({ state: 'visible' });
+    assert.match(await text('#backup-codes-panel'), /will not be shown again/);
+    backupCodes = await page.locator('#backup-codes li').allInnerTexts();
+    assert.equal(backupCodes.length, 10);
+    assert.equal(new Set(backupCodes).size, 10, 'the backup codes are all different');
+    await page.locator('#totp-status', { hasText: 'On' }).waitFor();
+    assert.equal(await text('#backup-remaining'), '10');
+    assert.ok(await page.locator('#totp-setup').isHidden(), 'the setup panel closes');
+    assert.ok(await page.locator('#totp-setup-start').isHidden());
+
+    await page.locator('#backup-codes-done').click();
+    assert.ok(await page.locator('#backup-codes-panel').isHidden());
+    assert.equal(await page.locator('#backup-codes li').count(), 0, 'the codes are gone from the page');
+
+    // Confirming the app just elevated the session: the action passes without another prompt.
+    await page.locator('#nav-sensitive').click();
+    await page.waitForURL(`${base}/sensitive`);
+    await runSensitiveAction();
+    assert.equal(new URL(page.url()).pathname, '/sensitive');
+  });
+
+  test('after a new login the sensitive action asks for a second factor; a backup code works', async () => {
+    assert.equal(backupCodes.length, 10, 'needs the codes of the first test');
+
+    await page.locator('#logout').click();
+    await page.waitForURL(`${base}/`);
+    await page.goto(`${base}/sensitive`);
+    await page.waitForURL(`${base}/`); // signed out: pages send you to the login form
+
+    await page.locator('#login-email').fill(email);
+    await page.locator('#login-password').fill('wrong password!');
+    await page.locator('#login-submit').click();
+    await page.locator('#error', { hasText: 'do not match' }).waitFor();
+
+    await page.locator('#login-password').fill(password);
+    await page.locator('#login-submit').click();
+    await page.waitForURL(`${base}/account`);
+    assert.equal(await text('#verified-at'), 'Not in this session');
+
+    await page.locator('#nav-sensitive').click();
+    await page.waitForURL(`${base}/sensitive`);
+    await page.locator('#sensitive-run').click();
+    await page.waitForURL(`${base}/verify?next=%2Fsensitive`);
+    assert.equal(await text('#verify-title'), "Confirm it's you");
+    await page.locator('#totp-section').waitFor({ state: 'visible' });
+
+    // A wrong code is refused and leaves the user on the verify page.
+    await page.locator('#backup-toggle').click();
+    await page.locator('#backup-verify-code').fill('not-a-real-code');
+    await page.locator('#backup-verify-submit').click();
+    await page.locator('#error').waitFor({ state: 'visible' });
+    assert.equal(new URL(page.url()).pathname, '/verify');
+
+    await page.locator('#backup-verify-code').fill(backupCodes[0]!);
+    await page.locator('#backup-verify-submit').click();
+    await page.waitForURL(`${base}/sensitive`);
+    assert.equal(await text('#notice'), 'Verified. You can continue.');
+
+    await runSensitiveAction();
+
+    await page.locator('#nav-account').click();
+    await page.waitForURL(`${base}/account`);
+    await page.locator('#backup-remaining', { hasText: '9' }).waitFor();
+    assert.notEqual(await text('#verified-at'), 'Not in this session');
+
+    assert.deepEqual(pageErrors, [], 'no script errors in the pages');
+  });
+});

@@ -1,0 +1,84 @@
+import assert from 'node:assert/strict';
+import { describe, test } from 'node:test';
+import { generateSync } from 'otplib';
+import {
+  generateTotpSecret,
+  matchTotpStep,
+  normalizeTotpCode,
+  type TotpAlgorithm,
+  totpUri,
+} from '../../../lib/factors/totp/totp.js';
+
+// RFC 6238 Appendix B: seeds are ASCII, 8-digit codes, 30 s steps.
+const SEEDS: Record<TotpAlgorithm, string> = {
+  sha1: '12345678901234567890',
+  sha256: '12345678901234567890123456789012',
+  sha512: '1234567890123456789012345678901234567890123456789012345678901234',
+};
+const VECTORS: [number, Record<TotpAlgorithm, string>][] = [
+  [59, { sha1: '94287082', sha256: '46119246', sha512: '90693936' }],
+  [1111111109, { sha1: '07081804', sha256: '68084774', sha512: '25091201' }],
+  [1111111111, { sha1: '14050471', sha256: '67062674', sha512: '99943326' }],
+  [1234567890, { sha1: '89005924', sha256: '91819424', sha512: '93441116' }],
+  [2000000000, { sha1: '69279037', sha256: '90698825', sha512: '38618901' }],
+  [20000000000, { sha1: '65353130', sha256: '77737706', sha512: '47863826' }],
+];
+
+describe('RFC 6238 Appendix B', () => {
+  for (const [seconds, codes] of VECTORS) {
+    for (const algorithm of ['sha1', 'sha256', 'sha512'] as const) {
+      test(`${algorithm} at T=${seconds}`, () => {
+        const secret = new TextEncoder().encode(SEEDS[algorithm]);
+        const check = { secret, nowMs: seconds * 1000, window: 0, digits: 8 as const, algorithm };
+        assert.equal(matchTotpStep({ ...check, code: codes[algorithm] }), Math.floor(seconds / 30));
+        // One digit off must fail, so the vector is really being checked.
+        const wrong = codes[algorithm].slice(0, 7) + String((Number(codes[algorithm][7]) + 1) % 10);
+        assert.equal(matchTotpStep({ ...check, code: wrong }), null);
+      });
+    }
+  }
+});
+
+describe('matchTotpStep', () => {
+  const secret = generateTotpSecret();
+  const now = Date.UTC(2026, 0, 1, 12, 0, 10);
+  const codeAt = (ms: number) => generateSync({ secret, epoch: Math.floor(ms / 1000) });
+
+  test('accepts the previous, current and next step with window 1, and names the step', () => {
+    const step = Math.floor(now / 30_000);
+    assert.equal(matchTotpStep({ secret, code: codeAt(now - 30_000), nowMs: now, window: 1 }), step - 1);
+    assert.equal(matchTotpStep({ secret, code: codeAt(now), nowMs: now, window: 1 }), step);
+    assert.equal(matchTotpStep({ secret, code: codeAt(now + 30_000), nowMs: now, window: 1 }), step + 1);
+  });
+
+  test('refuses codes two steps away with window 1, and one step away with window 0', () => {
+    assert.equal(matchTotpStep({ secret, code: codeAt(now - 60_000), nowMs: now, window: 1 }), null);
+    assert.equal(matchTotpStep({ secret, code: codeAt(now + 60_000), nowMs: now, window: 1 }), null);
+    assert.equal(matchTotpStep({ secret, code: codeAt(now - 30_000), nowMs: now, window: 0 }), null);
+  });
+
+  test('malformed codes are simply not valid, never a throw', () => {
+    for (const code of ['', '12345', '1234567', 'abcdef', '12 456', '١٢٣٤٥٦', '-12345', '1e5000']) {
+      assert.equal(matchTotpStep({ secret, code, nowMs: now, window: 1 }), null, code);
+    }
+  });
+});
+
+test('secrets are 160-bit base32 and differ every time', () => {
+  const secrets = new Set(Array.from({ length: 50 }, generateTotpSecret));
+  assert.equal(secrets.size, 50);
+  for (const s of secrets) assert.match(s, /^[A-Z2-7]{32}$/);
+});
+
+test('the otpauth URI names issuer and account and carries the secret', () => {
+  const uri = new URL(totpUri('JBSWY3DPEHPK3PXP', 'Acme Co', 'ada@example.com'));
+  assert.equal(uri.protocol, 'otpauth:');
+  assert.equal(uri.searchParams.get('secret'), 'JBSWY3DPEHPK3PXP');
+  assert.equal(uri.searchParams.get('issuer'), 'Acme Co');
+  assert.match(decodeURIComponent(uri.pathname), /Acme Co:ada@example.com/);
+});
+
+test('spaces and dashes in typed codes are ignored', () => {
+  assert.equal(normalizeTotpCode(' 123 456 '), '123456');
+  assert.equal(normalizeTotpCode('123-456'), '123456');
+});
