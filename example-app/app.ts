@@ -3,7 +3,7 @@ import { RedisStore as SessionStore } from 'connect-redis';
 import express, { type NextFunction, type Request, type Response } from 'express';
 import session from 'express-session';
 import { Redis } from 'ioredis';
-import { createMfa, MemoryStore, type MfaEvent, MINUTE, RedisStore } from '../lib/index.js';
+import { createMfa, MemoryStore, type Mfa, type MfaEvent, MINUTE, RedisStore } from '../lib/index.js';
 import { type User, UserDirectory } from './users.js';
 
 /** What the session remembers about the signed-in user (the app's primary login). */
@@ -139,13 +139,22 @@ export async function createExampleApp(
       connectTimeout: 2000,
       lazyConnect: true,
     });
+    // ioredis reports every failed reconnect: say it once, and again when the connection is back.
+    let lastError: string | undefined;
+    redis.on('error', (err: Error) => {
+      if (err.message !== lastError) log(`Redis error: ${err.message}`);
+      lastError = err.message;
+    });
+    redis.on('ready', () => {
+      if (lastError) log('Redis connection restored.');
+      lastError = undefined;
+    });
     try {
       await redis.connect(); // with the offline queue off, nothing may be sent before this
     } catch (err) {
       redis.disconnect();
-      throw new Error(
-        `Could not connect to Redis at ${redisLabel(opts.redisUrl)}: ${(err as Error).message}`,
-      );
+      const reason = lastError ?? (err as Error).message;
+      throw new Error(`Could not connect to Redis at ${redisLabel(opts.redisUrl)}: ${reason}`);
     }
     sessionStore = new SessionStore({ client: redis, prefix: 'example:sess:' });
     mfaStore = new RedisStore({ client: redis });
@@ -162,34 +171,49 @@ export async function createExampleApp(
     return user && users.get(user.id) ? user : undefined;
   };
 
-  const mfa = createMfa({
-    issuer: 'express-mfa example',
-    store: mfaStore,
-    secret: mfaSecret,
-    getUser: currentUser,
-    // An audit trail: events never carry a secret or a code, so they are safe to log whole.
-    onEvent: (event: MfaEvent) => {
-      const { type, userId, ...rest } = event;
-      log(`mfa ${type} user=${userId} ${JSON.stringify(rest)}`);
-    },
-    ...(opts.now ? { now: opts.now } : {}),
-  });
+  let mfa: Mfa;
+  try {
+    mfa = createMfa({
+      issuer: 'express-mfa example',
+      store: mfaStore,
+      secret: mfaSecret,
+      getUser: currentUser,
+      // An audit trail: events never carry a secret or a code, so they are safe to log whole.
+      onEvent: (event: MfaEvent) => {
+        const { type, userId, ...rest } = event;
+        log(`mfa ${type} user=${userId} ${JSON.stringify(rest)}`);
+      },
+      ...(opts.now ? { now: opts.now } : {}),
+    });
+  } catch (err) {
+    redis?.disconnect(); // e.g. a bad MFA_SECRET: do not leave the connection open behind the error
+    throw err;
+  }
 
   const app = express();
   app.disable('x-powered-by');
   app.use(securityHeaders);
-  app.use(
-    session({
-      name: COOKIE_NAME,
-      secret: sessionSecret,
-      store: sessionStore,
-      resave: false,
-      saveUninitialized: false,
-      cookie: { httpOnly: true, sameSite: 'lax', secure: 'auto', maxAge: 8 * 60 * MINUTE },
+  // Static files first: they need no session, so they cost no Redis command.
+  app.use('/assets', express.static(`${PUBLIC_DIR}assets`, { index: false, maxAge: 0 }));
+
+  const sessions = session({
+    name: COOKIE_NAME,
+    secret: sessionSecret,
+    store: sessionStore,
+    resave: false,
+    saveUninitialized: false,
+    cookie: { httpOnly: true, sameSite: 'lax', secure: 'auto', maxAge: 8 * 60 * MINUTE },
+  });
+  // The session middleware only fails when its store does: answer 503, never a guess about the user.
+  app.use((req, res, next) =>
+    sessions(req, res, (err?: unknown) => {
+      if (!err) return next();
+      log(`session store error: ${err instanceof Error ? err.message : String(err)}`);
+      next(
+        new HttpError(503, 'unavailable', 'Sessions are unavailable right now. Please try again shortly.'),
+      );
     }),
   );
-
-  app.use('/assets', express.static(`${PUBLIC_DIR}assets`, { index: false, maxAge: 0 }));
 
   // Pages: plain HTML; their scripts call the JSON API.
   const page = (file: string, access: 'guest' | 'user') => (req: Request, res: Response) => {

@@ -6,7 +6,12 @@ if (!Number.isInteger(port) || port < 0 || port > 65535) {
   process.exit(1);
 }
 
-const { app, close } = await createExampleApp({ redisUrl: process.env.REDIS_URL || undefined });
+const { app, close } = await createExampleApp({ redisUrl: process.env.REDIS_URL || undefined }).catch(
+  (err: Error) => {
+    console.error(err.message);
+    process.exit(1);
+  },
+);
 
 const server = app.listen(port, (err) => {
   if (err) {

@@ -38,7 +38,8 @@ export function createCore(config: MfaConfig) {
   }
 
   function actor(req: Request, { allowRecovery }: { allowRecovery: boolean }): Actor {
-    if (!req.session) throw new MfaError('unavailable', 'The session store is unavailable. Try again shortly.');
+    if (!req.session)
+      throw new MfaError('unavailable', 'The session store is unavailable. Try again shortly.');
     const recoveryId = recoveryUserId(req, config.now());
     if (recoveryId !== undefined) {
       if (!allowRecovery) {

@@ -27,7 +27,10 @@ export type MfaEventInput = Distribute<MfaEvent>;
 export type Emit = (req: Request, userId: string, event: MfaEventInput) => void;
 
 /** Builds the emitter: a listener's failure (sync or async) must never break an authentication flow. */
-export function createEmitter(onEvent: ((event: MfaEvent) => void | Promise<void>) | undefined, now: () => number): Emit {
+export function createEmitter(
+  onEvent: ((event: MfaEvent) => void | Promise<void>) | undefined,
+  now: () => number,
+): Emit {
   return (req, userId, event) => {
     if (!onEvent) return;
     try {

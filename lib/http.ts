@@ -23,7 +23,10 @@ export const jsonOnly: RequestHandler = (req, res, next) => {
   if (type !== 'application/json') {
     return sendError(
       res,
-      new MfaError('unsupported_media_type', 'Send the request body as JSON with Content-Type: application/json.'),
+      new MfaError(
+        'unsupported_media_type',
+        'Send the request body as JSON with Content-Type: application/json.',
+      ),
     );
   }
   parseJson(req, res, next);
@@ -49,7 +52,10 @@ export function errorHandler(report: (error: unknown) => void): ErrorRequestHand
     }
     const type = (error as { type?: unknown })?.type;
     if (type === 'entity.too.large') {
-      return sendError(res, new MfaError('payload_too_large', 'The request body is too large (16 kB at most).'));
+      return sendError(
+        res,
+        new MfaError('payload_too_large', 'The request body is too large (16 kB at most).'),
+      );
     }
     if (type === 'entity.parse.failed') {
       return sendError(res, new MfaError('invalid_request', 'The request body is not valid JSON.'));

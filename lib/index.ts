@@ -1,4 +1,4 @@
-export { type Mfa, createMfa } from './create-mfa.js';
+export { createMfa, type Mfa } from './create-mfa.js';
 export { ERROR_STATUS, type ErrorCode, MfaError, MfaOptionsError } from './errors.js';
 export type { MfaEvent } from './events.js';
 export type { FactorName } from './keys.js';

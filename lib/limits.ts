@@ -6,7 +6,8 @@ import type { MfaConfig } from './options.js';
 import type { AttemptAction } from './stores/store.js';
 
 /** Wrong, expired and used codes all get this one answer, so none of them tells an attacker more. */
-export const invalidCode = () => new MfaError('invalid_code', 'That code is not valid. Check it and try again.');
+export const invalidCode = () =>
+  new MfaError('invalid_code', 'That code is not valid. Check it and try again.');
 
 export function tooManyAttempts(retryAfterMs: number): MfaError {
   const retryAfter = Math.max(1, Math.ceil(retryAfterMs / 1000));

@@ -63,10 +63,30 @@ export interface MfaConfig {
   totp: Required<TotpOptions>;
 }
 
-const TOP_KEYS = ['issuer', 'store', 'secret', 'getUser', 'onEvent', 'now', 'freshMaxAgeMs', 'limits', 'totp'];
+const TOP_KEYS = [
+  'issuer',
+  'store',
+  'secret',
+  'getUser',
+  'onEvent',
+  'now',
+  'freshMaxAgeMs',
+  'limits',
+  'totp',
+];
 const LIMIT_KEYS = ['maxFailures', 'windowMs', 'lockoutMs'];
 const TOTP_KEYS = ['pendingTtlMs', 'window'];
-const STORE_METHODS = ['get', 'set', 'delete', 'take', 'replaceSet', 'countSet', 'attempt', 'failures', 'ttl'];
+const STORE_METHODS = [
+  'get',
+  'set',
+  'delete',
+  'take',
+  'replaceSet',
+  'countSet',
+  'attempt',
+  'failures',
+  'ttl',
+];
 
 function fail(message: string): never {
   throw new MfaOptionsError(`express-mfa: ${message}`);
@@ -79,7 +99,11 @@ function distance(a: string, b: string): number {
     row[0] = i;
     for (let j = 1; j <= b.length; j++) {
       const current = row[j]!;
-      row[j] = Math.min(row[j]! + 1, row[j - 1]! + 1, prev + (a[i - 1]!.toLowerCase() === b[j - 1]!.toLowerCase() ? 0 : 1));
+      row[j] = Math.min(
+        row[j]! + 1,
+        row[j - 1]! + 1,
+        prev + (a[i - 1]!.toLowerCase() === b[j - 1]!.toLowerCase() ? 0 : 1),
+      );
       prev = current;
     }
   }
@@ -97,7 +121,8 @@ function checkKeys(object: object, allowed: string[], where: string): void {
 
 function optionalObject(value: unknown, name: string, allowed: string[]): Record<string, unknown> {
   if (value === undefined) return {};
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) fail(`\`${name}\` must be an object.`);
+  if (typeof value !== 'object' || value === null || Array.isArray(value))
+    fail(`\`${name}\` must be an object.`);
   checkKeys(value, allowed, `${name}.`);
   return value as Record<string, unknown>;
 }
@@ -130,14 +155,16 @@ export function parseOptions(input: unknown): MfaConfig {
   checkKeys(input, TOP_KEYS, '');
   const o = input as Record<string, unknown>;
 
-  if (typeof o.issuer !== 'string' || o.issuer.trim() === '') fail("`issuer` must be a non-empty string, like 'Acme'.");
+  if (typeof o.issuer !== 'string' || o.issuer.trim() === '')
+    fail("`issuer` must be a non-empty string, like 'Acme'.");
 
   const store = o.store as Record<string, unknown> | undefined;
   if (typeof store !== 'object' || store === null) {
     fail('`store` is required: `new RedisStore({ client })`, or `new MemoryStore()` for development.');
   }
   const missing = STORE_METHODS.filter((m) => typeof store[m] !== 'function');
-  if (missing.length > 0) fail(`\`store\` does not implement the Store contract: missing ${missing.join(', ')}.`);
+  if (missing.length > 0)
+    fail(`\`store\` does not implement the Store contract: missing ${missing.join(', ')}.`);
 
   const secrets = typeof o.secret === 'string' ? [o.secret] : o.secret;
   if (!Array.isArray(secrets) || secrets.length === 0) {
@@ -145,7 +172,9 @@ export function parseOptions(input: unknown): MfaConfig {
   }
   for (const s of secrets) {
     if (typeof s !== 'string' || s.length < 32) {
-      fail('every `secret` must be a string of at least 32 characters; generate one with `openssl rand -base64 32`.');
+      fail(
+        'every `secret` must be a string of at least 32 characters; generate one with `openssl rand -base64 32`.',
+      );
     }
   }
 

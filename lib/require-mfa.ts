@@ -13,15 +13,23 @@ import { MINUTE } from './time.js';
 export function createRequireMfa(core: MfaCore) {
   return function requireMfa(maxAgeMs: number = 5 * MINUTE): RequestHandler {
     if (typeof maxAgeMs !== 'number' || Number.isNaN(maxAgeMs) || maxAgeMs < 0) {
-      throw new TypeError(`requireMfa(maxAgeMs) takes milliseconds >= 0 (e.g. 5 * MINUTE), got ${String(maxAgeMs)}`);
+      throw new TypeError(
+        `requireMfa(maxAgeMs) takes milliseconds >= 0 (e.g. 5 * MINUTE), got ${String(maxAgeMs)}`,
+      );
     }
     return (req, res, next) => {
       if (!req.session) {
-        return sendError(res, new MfaError('unavailable', 'The session store is unavailable. Try again shortly.'));
+        return sendError(
+          res,
+          new MfaError('unavailable', 'The session store is unavailable. Try again shortly.'),
+        );
       }
       const now = core.now();
       if (recoveryUserId(req, now) !== undefined) {
-        return sendError(res, new MfaError('recovery_only', 'This recovery session can only set up new factors.'));
+        return sendError(
+          res,
+          new MfaError('recovery_only', 'This recovery session can only set up new factors.'),
+        );
       }
       let user: ReturnType<MfaCore['appUser']>;
       try {

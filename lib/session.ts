@@ -43,7 +43,12 @@ function promisify(run: (done: (err?: unknown) => void) => void): Promise<void> 
  * attacker before sign-in must not become an elevated session); the app's own keys are carried over;
  * the answer waits for the save, so a store failure is a 503, never a silent success.
  */
-export async function elevateSession(req: Request, userId: string, method: FactorName, now: number): Promise<void> {
+export async function elevateSession(
+  req: Request,
+  userId: string,
+  method: FactorName,
+  now: number,
+): Promise<void> {
   const session = req.session;
   if (!session) throw unavailable();
   const previous = stateFor(req, userId);

@@ -5,7 +5,9 @@ export interface MemoryStoreOptions {
   now?: () => number;
 }
 
-type Entry = { type: 'string'; value: string; expiresAt: number } | { type: 'set'; members: Set<string>; expiresAt: number };
+type Entry =
+  | { type: 'string'; value: string; expiresAt: number }
+  | { type: 'set'; members: Set<string>; expiresAt: number };
 
 /** Runs a full sweep at least this often (real time), so an idle process still returns memory. */
 const SWEEP_INTERVAL_MS = 60_000;
@@ -36,7 +38,8 @@ export class MemoryStore implements Store {
       throw new TypeError('MemoryStore options must be an object like { now: () => Date.now() }');
     }
     for (const key of Object.keys(options)) {
-      if (key !== 'now') throw new TypeError(`MemoryStore got unknown option \`${key}\`; the only option is \`now\``);
+      if (key !== 'now')
+        throw new TypeError(`MemoryStore got unknown option \`${key}\`; the only option is \`now\``);
     }
     if (options.now !== undefined && typeof options.now !== 'function') {
       throw new TypeError('MemoryStore option `now` must be a function returning ms, like Date.now');
@@ -126,9 +129,14 @@ export class MemoryStore implements Store {
       case 'advance': {
         const current = this.readString(action.key);
         // A stored value that is not a number fails closed (Lua's tonumber gives nil; '' is not 0).
-        const ok = current === undefined || (current.value.trim() !== '' && Number(current.value) < action.value);
+        const ok =
+          current === undefined || (current.value.trim() !== '' && Number(current.value) < action.value);
         if (ok) {
-          this.write(action.key, { type: 'string', value: String(action.value), expiresAt: this.expiry(action.ttlMs) });
+          this.write(action.key, {
+            type: 'string',
+            value: String(action.value),
+            expiresAt: this.expiry(action.ttlMs),
+          });
         }
         return ok;
       }
@@ -148,7 +156,9 @@ export class MemoryStore implements Store {
         return true;
       }
       default:
-        throw new TypeError(`unknown attempt action kind ${JSON.stringify((action as { kind: unknown }).kind)}`);
+        throw new TypeError(
+          `unknown attempt action kind ${JSON.stringify((action as { kind: unknown }).kind)}`,
+        );
     }
   }
 
@@ -215,16 +225,19 @@ function checkTtl(ttlMs: number): void {
 
 /** Fails loudly on inputs that would otherwise lock forever or never (NaN compares false to everything). */
 function checkAttemptInput({ limit, windowMs, lockMs, now, action }: AttemptInput): void {
-  if (!(Number.isInteger(limit) && limit >= 1)) throw new RangeError(`attempt limit must be an integer >= 1, got ${limit}`);
+  if (!(Number.isInteger(limit) && limit >= 1))
+    throw new RangeError(`attempt limit must be an integer >= 1, got ${limit}`);
   for (const [name, ms] of [
     ['windowMs', windowMs],
     ['lockMs', lockMs],
   ] as const) {
-    if (!(Number.isFinite(ms) && ms >= 0)) throw new RangeError(`attempt ${name} must be a number of ms >= 0, got ${ms}`);
+    if (!(Number.isFinite(ms) && ms >= 0))
+      throw new RangeError(`attempt ${name} must be a number of ms >= 0, got ${ms}`);
   }
   if (!Number.isFinite(now)) throw new RangeError(`attempt now must be a finite time in ms, got ${now}`);
   if (action.kind === 'advance') {
-    if (!Number.isFinite(action.value)) throw new RangeError(`advance value must be finite, got ${action.value}`);
+    if (!Number.isFinite(action.value))
+      throw new RangeError(`advance value must be finite, got ${action.value}`);
     checkTtl(action.ttlMs);
   }
 }

@@ -68,7 +68,9 @@ export class RedisStore implements Store {
     }
     for (const key of Object.keys(options)) {
       if (!KNOWN_OPTIONS.has(key)) {
-        throw new TypeError(`RedisStore got unknown option \`${key}\`; known options: client, prefix, commandTimeoutMs`);
+        throw new TypeError(
+          `RedisStore got unknown option \`${key}\`; known options: client, prefix, commandTimeoutMs`,
+        );
       }
     }
     const { client, prefix = 'mfa:', commandTimeoutMs = 2000 } = options;
@@ -78,7 +80,9 @@ export class RedisStore implements Store {
     if (typeof prefix !== 'string') {
       throw new TypeError(`RedisStore \`prefix\` must be a string like 'mfa:', got ${typeof prefix}`);
     }
-    if (!(typeof commandTimeoutMs === 'number' && Number.isFinite(commandTimeoutMs) && commandTimeoutMs > 0)) {
+    if (
+      !(typeof commandTimeoutMs === 'number' && Number.isFinite(commandTimeoutMs) && commandTimeoutMs > 0)
+    ) {
       throw new TypeError(
         `RedisStore \`commandTimeoutMs\` must be a positive number of ms (default 2000), got ${String(commandTimeoutMs)}`,
       );
@@ -147,7 +151,9 @@ export class RedisStore implements Store {
         args.push(...action.values);
         break;
       default:
-        throw new TypeError(`unknown attempt action kind ${JSON.stringify((action as { kind: unknown }).kind)}`);
+        throw new TypeError(
+          `unknown attempt action kind ${JSON.stringify((action as { kind: unknown }).kind)}`,
+        );
     }
     const reply = await this.run(() => this.script(attemptScript, keys, args));
     const [status, n] = reply as [string, number];
@@ -219,7 +225,9 @@ function looksLikeIoredis(client: unknown): client is Redis | Cluster {
   const c = client as Record<string, unknown>;
   return (
     typeof c.status === 'string' &&
-    ['get', 'set', 'getdel', 'del', 'scard', 'pttl', 'evalsha', 'eval'].every((name) => typeof c[name] === 'function')
+    ['get', 'set', 'getdel', 'del', 'scard', 'pttl', 'evalsha', 'eval'].every(
+      (name) => typeof c[name] === 'function',
+    )
   );
 }
 
@@ -233,16 +241,19 @@ function toPx(ttlMs: number): number {
 
 /** Fails loudly on inputs that would otherwise lock forever or never (NaN compares false to everything). */
 function checkAttemptInput({ limit, windowMs, lockMs, now, action }: AttemptInput): void {
-  if (!(Number.isInteger(limit) && limit >= 1)) throw new RangeError(`attempt limit must be an integer >= 1, got ${limit}`);
+  if (!(Number.isInteger(limit) && limit >= 1))
+    throw new RangeError(`attempt limit must be an integer >= 1, got ${limit}`);
   for (const [name, ms] of [
     ['windowMs', windowMs],
     ['lockMs', lockMs],
   ] as const) {
-    if (!(Number.isFinite(ms) && ms >= 0)) throw new RangeError(`attempt ${name} must be a number of ms >= 0, got ${ms}`);
+    if (!(Number.isFinite(ms) && ms >= 0))
+      throw new RangeError(`attempt ${name} must be a number of ms >= 0, got ${ms}`);
   }
   if (!Number.isFinite(now)) throw new RangeError(`attempt now must be a finite time in ms, got ${now}`);
   if (action.kind === 'advance') {
-    if (!Number.isFinite(action.value)) throw new RangeError(`advance value must be finite, got ${action.value}`);
+    if (!Number.isFinite(action.value))
+      throw new RangeError(`advance value must be finite, got ${action.value}`);
     toPx(action.ttlMs);
   }
 }

@@ -87,8 +87,8 @@ describe('example app in a browser', () => {
     await page.locator('#signup-submit').click();
     await page.waitForURL(`${base}/account`);
 
+    await page.locator('#totp-status', { hasText: 'Off' }).waitFor(); // the page has loaded its data
     assert.equal(await text('#user-email'), email);
-    await page.locator('#totp-status', { hasText: 'Off' }).waitFor();
     assert.equal(await text('#backup-remaining'), '0');
 
     await page.getByRole('button', { name: 'Set up authenticator app' }).click();
@@ -143,7 +143,7 @@ describe('example app in a browser', () => {
     await page.locator('#login-password').fill(password);
     await page.locator('#login-submit').click();
     await page.waitForURL(`${base}/account`);
-    assert.equal(await text('#verified-at'), 'Not in this session');
+    await page.locator('#verified-at', { hasText: 'Not in this session' }).waitFor(); // a new session
 
     await page.locator('#nav-sensitive').click();
     await page.waitForURL(`${base}/sensitive`);

@@ -27,6 +27,7 @@ async function freePort(): Promise<number> {
 async function waitForPing(port: number): Promise<void> {
   for (let i = 0; i < 200; i++) {
     const probe = new Redis({ port, lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null });
+    probe.on('error', () => {}); // refused while the server starts: expected, retried below
     try {
       await probe.connect();
       await probe.ping();
@@ -46,13 +47,17 @@ export async function startRedis(): Promise<TestRedis> {
   let proc: ChildProcess | undefined;
 
   const start = async () => {
-    proc = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], {
-      stdio: 'ignore',
-    });
+    proc = spawn(
+      'redis-server',
+      ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'],
+      {
+        stdio: 'ignore',
+      },
+    );
     await waitForPing(port);
   };
   const stop = async () => {
-    if (!proc || proc.exitCode !== null) return;
+    if (!proc || proc.exitCode !== null || proc.signalCode !== null) return;
     const exited = once(proc, 'exit');
     proc.kill('SIGKILL');
     await exited;

@@ -1,6 +1,6 @@
+import { RedisStore as SessionStore } from 'connect-redis';
 import express from 'express';
 import session from 'express-session';
-import { RedisStore as SessionStore } from 'connect-redis';
 import type { Redis } from 'ioredis';
 import { generateSync } from 'otplib';
 import supertest from 'supertest';
@@ -70,6 +70,11 @@ export async function makeTestApp(
       res.json({ ok: true });
     });
   });
+  // Switches the signed-in user without touching MFA state, as an app's own login bug might.
+  app.post('/test/become', express.json(), (req, res) => {
+    req.session.user = { id: req.body.id };
+    res.json({ ok: true });
+  });
   app.get('/session-only', (_req, res) => {
     res.json({ ok: true });
   });
@@ -108,7 +113,10 @@ export function totpCode(secret: string, clock: TestClock, offsetMs = 0): string
 export async function enrolTotp(agent: supertest.Agent, clock: TestClock) {
   const setup = await agent.post('/auth/mfa/totp/setup').send({}).expect(200);
   const secret: string = setup.body.secret;
-  const confirm = await agent.post('/auth/mfa/totp/confirm').send({ code: totpCode(secret, clock) }).expect(200);
+  const confirm = await agent
+    .post('/auth/mfa/totp/confirm')
+    .send({ code: totpCode(secret, clock) })
+    .expect(200);
   // The confirm used up this step; later verifications in a test move the clock on.
   return { secret, backupCodes: confirm.body.backupCodes as string[] };
 }

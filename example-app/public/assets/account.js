@@ -57,6 +57,7 @@ $('totp-setup-start').addEventListener('click', (event) =>
     $('totp-secret').textContent = secret;
     $('totp-code').value = '';
     $('totp-setup').hidden = false;
+    $('totp-setup-start').hidden = true;
     $('totp-code').focus();
   }),
 );
@@ -65,18 +66,21 @@ $('totp-confirm-form').addEventListener('submit', (event) => {
   event.preventDefault();
   return run($('totp-confirm'), async () => {
     const result = await api('POST', '/auth/mfa/totp/confirm', { code: $('totp-code').value });
-    $('totp-setup').hidden = true;
-    $('totp-secret').textContent = '';
-    $('totp-qr').removeAttribute('src');
+    closeSetup();
     if (result.backupCodes) showBackupCodes(result.backupCodes);
     await loadStatus();
   });
 });
 
-$('totp-cancel').addEventListener('click', () => {
+function closeSetup() {
   $('totp-setup').hidden = true;
   $('totp-secret').textContent = '';
   $('totp-qr').removeAttribute('src');
+}
+
+$('totp-cancel').addEventListener('click', () => {
+  closeSetup();
+  $('totp-setup-start').hidden = false;
 });
 
 $('backup-codes-done').addEventListener('click', () => {

@@ -15,11 +15,7 @@ export function generateBackupCodes(count: number): string[] {
  * or null when it cannot be a backup code at all.
  */
 export function normalizeBackupCode(input: string): string | null {
-  const code = input
-    .toLowerCase()
-    .replace(/[\s-]/g, '')
-    .replace(/[il]/g, '1')
-    .replace(/o/g, '0');
+  const code = input.toLowerCase().replace(/[\s-]/g, '').replace(/[il]/g, '1').replace(/o/g, '0');
   if (code.length !== LENGTH) return null;
   for (const c of code) if (!ALPHABET.includes(c)) return null;
   return code;

@@ -29,7 +29,11 @@ export function backupCodeRoutes(core: MfaCore): Router {
       'backup_codes',
       normal === null
         ? { kind: 'check', ok: false }
-        : { kind: 'remove-member', key: setKey, members: keyring.hashes(backupCodeContext(who.userId), normal) },
+        : {
+            kind: 'remove-member',
+            key: setKey,
+            members: keyring.hashes(backupCodeContext(who.userId), normal),
+          },
     );
     const verifiedAt = core.now();
     const remaining = await store.countSet(setKey);
@@ -43,7 +47,9 @@ export function backupCodeRoutes(core: MfaCore): Router {
     const who = core.actor(req, { allowRecovery: true });
     const factors = (await core.factors(who.userId)).filter((f) => f !== 'backup_codes');
     if (factors.length === 0) {
-      throw new MfaError('not_enrolled', 'Set up a second factor first; backup codes back it up.', { factors: [] });
+      throw new MfaError('not_enrolled', 'Set up a second factor first; backup codes back it up.', {
+        factors: [],
+      });
     }
     await core.requireFresh(req, who);
     const backupCodes = await core.replaceBackupCodes(who.userId);

@@ -55,13 +55,19 @@ export function totpRoutes(core: MfaCore): Router {
     parseBody(emptyBody, req.body);
     const who = core.actor(req, { allowRecovery: true });
     if ((await store.get(keys.totp(who.userId))) !== null) {
-      throw new MfaError('already_enrolled', 'An authenticator app is already set up. Remove it first to replace it.');
+      throw new MfaError(
+        'already_enrolled',
+        'An authenticator app is already set up. Remove it first to replace it.',
+      );
     }
     await core.requireFresh(req, who);
     const secret = generateTotpSecret();
     const now = core.now();
     // Pending secrets wait in the store, encrypted: the session is plaintext in Redis.
-    const pending: StoredSecret = { secret: keyring.encrypt(secret, context(who.userId)), expiresAt: now + config.totp.pendingTtlMs };
+    const pending: StoredSecret = {
+      secret: keyring.encrypt(secret, context(who.userId)),
+      expiresAt: now + config.totp.pendingTtlMs,
+    };
     await store.set(keys.totpPending(who.userId), JSON.stringify(pending), config.totp.pendingTtlMs);
     const label = who.user?.email ?? who.user?.name ?? who.userId;
     const uri = totpUri(secret, config.issuer, label);
@@ -75,11 +81,18 @@ export function totpRoutes(core: MfaCore): Router {
       throw new MfaError('already_enrolled', 'An authenticator app is already set up.');
     }
     const pending = await readSecret(keys.totpPending(who.userId), who.userId);
-    if (!pending) throw new MfaError('not_enrolled', 'Start with POST /totp/setup; the pending secret is missing or expired.');
+    if (!pending)
+      throw new MfaError(
+        'not_enrolled',
+        'Start with POST /totp/setup; the pending secret is missing or expired.',
+      );
     await core.requireFresh(req, who);
     await redeem(req, who, pending.secret, code);
 
-    const record: StoredSecret = { secret: keyring.encrypt(pending.secret, context(who.userId)), createdAt: core.now() };
+    const record: StoredSecret = {
+      secret: keyring.encrypt(pending.secret, context(who.userId)),
+      createdAt: core.now(),
+    };
     await store.set(keys.totp(who.userId), JSON.stringify(record));
     await store.delete(keys.totpPending(who.userId));
     const backupCodes = await core.issueBackupCodesIfNone(who.userId);

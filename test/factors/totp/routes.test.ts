@@ -40,7 +40,11 @@ describe('POST /totp/setup', () => {
 
   test('needs a signed-in user', async () => {
     const t = await makeTestApp(redis.client());
-    const res = await (await import('supertest')).default(t.app).post('/auth/mfa/totp/setup').send({}).expect(401);
+    const res = await (await import('supertest'))
+      .default(t.app)
+      .post('/auth/mfa/totp/setup')
+      .send({})
+      .expect(401);
     assert.equal(res.body.error, 'unauthenticated');
   });
 
@@ -86,7 +90,10 @@ describe('POST /totp/confirm', () => {
     assert.equal(none.body.error, 'not_enrolled');
     const { body } = await agent.post('/auth/mfa/totp/setup').send({}).expect(200);
     t.clock.advance(10 * 60 * 1000 + 1);
-    const late = await agent.post('/auth/mfa/totp/confirm').send({ code: totpCode(body.secret, t.clock) }).expect(403);
+    const late = await agent
+      .post('/auth/mfa/totp/confirm')
+      .send({ code: totpCode(body.secret, t.clock) })
+      .expect(403);
     assert.equal(late.body.error, 'not_enrolled');
   });
 
@@ -95,8 +102,14 @@ describe('POST /totp/confirm', () => {
     const agent = await t.signIn('gil');
     const first = await agent.post('/auth/mfa/totp/setup').send({}).expect(200);
     const second = await agent.post('/auth/mfa/totp/setup').send({}).expect(200);
-    await agent.post('/auth/mfa/totp/confirm').send({ code: totpCode(first.body.secret, t.clock) }).expect(401);
-    await agent.post('/auth/mfa/totp/confirm').send({ code: totpCode(second.body.secret, t.clock) }).expect(200);
+    await agent
+      .post('/auth/mfa/totp/confirm')
+      .send({ code: totpCode(first.body.secret, t.clock) })
+      .expect(401);
+    await agent
+      .post('/auth/mfa/totp/confirm')
+      .send({ code: totpCode(second.body.secret, t.clock) })
+      .expect(200);
   });
 });
 
@@ -106,10 +119,22 @@ describe('POST /totp/verify', () => {
     const agent = await t.signIn('hal');
     const { secret } = await enrolTotp(agent, t.clock);
     t.clock.advance(5 * 60_000);
-    await agent.post('/auth/mfa/totp/verify').send({ code: totpCode(secret, t.clock, -60_000) }).expect(401);
-    await agent.post('/auth/mfa/totp/verify').send({ code: totpCode(secret, t.clock, -30_000) }).expect(200);
-    await agent.post('/auth/mfa/totp/verify').send({ code: totpCode(secret, t.clock) }).expect(200);
-    await agent.post('/auth/mfa/totp/verify').send({ code: totpCode(secret, t.clock, 30_000) }).expect(200);
+    await agent
+      .post('/auth/mfa/totp/verify')
+      .send({ code: totpCode(secret, t.clock, -60_000) })
+      .expect(401);
+    await agent
+      .post('/auth/mfa/totp/verify')
+      .send({ code: totpCode(secret, t.clock, -30_000) })
+      .expect(200);
+    await agent
+      .post('/auth/mfa/totp/verify')
+      .send({ code: totpCode(secret, t.clock) })
+      .expect(200);
+    await agent
+      .post('/auth/mfa/totp/verify')
+      .send({ code: totpCode(secret, t.clock, 30_000) })
+      .expect(200);
   });
 
   test('normalises spaces and dashes', async () => {
@@ -118,7 +143,10 @@ describe('POST /totp/verify', () => {
     const { secret } = await enrolTotp(agent, t.clock);
     t.clock.advance(60_000);
     const code = totpCode(secret, t.clock);
-    await agent.post('/auth/mfa/totp/verify').send({ code: ` ${code.slice(0, 3)} -${code.slice(3)} ` }).expect(200);
+    await agent
+      .post('/auth/mfa/totp/verify')
+      .send({ code: ` ${code.slice(0, 3)} -${code.slice(3)} ` })
+      .expect(200);
   });
 
   test('a replayed code fails, and so does any earlier step, with the same answer as a wrong code', async () => {
@@ -129,7 +157,10 @@ describe('POST /totp/verify', () => {
     const next = totpCode(secret, t.clock, 30_000);
     await agent.post('/auth/mfa/totp/verify').send({ code: next }).expect(200);
     const replay = await agent.post('/auth/mfa/totp/verify').send({ code: next }).expect(401);
-    const earlier = await agent.post('/auth/mfa/totp/verify').send({ code: totpCode(secret, t.clock) }).expect(401);
+    const earlier = await agent
+      .post('/auth/mfa/totp/verify')
+      .send({ code: totpCode(secret, t.clock) })
+      .expect(401);
     const wrong = await agent.post('/auth/mfa/totp/verify').send({ code: wrongCode(secret, t.clock) });
     assert.deepEqual(replay.body, wrong.body);
     assert.deepEqual(earlier.body, wrong.body);
@@ -160,7 +191,10 @@ describe('POST /totp/verify', () => {
     const results = await Promise.all(agents.map((a) => a.post('/auth/mfa/totp/verify').send({ code })));
     const statuses = results.map((r) => r.status);
     assert.equal(statuses.filter((s) => s === 200).length, 1, statuses.join(','));
-    assert.ok(statuses.every((s) => s === 200 || s === 401 || s === 429), statuses.join(','));
+    assert.ok(
+      statuses.every((s) => s === 200 || s === 401 || s === 429),
+      statuses.join(','),
+    );
   });
 
   test('not enrolled is 403; no user is 401; bad bodies are 400 and not counted', async () => {
@@ -170,7 +204,15 @@ describe('POST /totp/verify', () => {
     assert.equal(notEnrolled.body.error, 'not_enrolled');
     const { secret } = await enrolTotp(agent, t.clock);
     t.clock.advance(60_000);
-    for (const body of [{}, { code: 123456 }, { code: null }, { code: 'x'.repeat(65) }, [], '"code"', 'null']) {
+    for (const body of [
+      {},
+      { code: 123456 },
+      { code: null },
+      { code: 'x'.repeat(65) },
+      [],
+      '"code"',
+      'null',
+    ]) {
       const res = await agent
         .post('/auth/mfa/totp/verify')
         .set('Content-Type', 'application/json')
@@ -180,9 +222,15 @@ describe('POST /totp/verify', () => {
       assert.equal(typeof res.body.message, 'string');
     }
     // Six bad bodies with a limit of two: none was counted, so the right code still passes.
-    await agent.post('/auth/mfa/totp/verify').send({ code: totpCode(secret, t.clock) }).expect(200);
+    await agent
+      .post('/auth/mfa/totp/verify')
+      .send({ code: totpCode(secret, t.clock) })
+      .expect(200);
     const supertest = (await import('supertest')).default;
-    const anonymous = await supertest(t.app).post('/auth/mfa/totp/verify').send({ code: '123456' }).expect(401);
+    const anonymous = await supertest(t.app)
+      .post('/auth/mfa/totp/verify')
+      .send({ code: '123456' })
+      .expect(401);
     assert.equal(anonymous.body.error, 'unauthenticated');
   });
 
@@ -203,8 +251,15 @@ describe('lockout', () => {
     const agent = await t.signIn('oli');
     const { secret } = await enrolTotp(agent, t.clock);
     t.clock.advance(60_000);
-    for (let i = 0; i < 5; i++) await agent.post('/auth/mfa/totp/verify').send({ code: wrongCode(secret, t.clock) }).expect(401);
-    const locked = await agent.post('/auth/mfa/totp/verify').send({ code: totpCode(secret, t.clock) }).expect(429);
+    for (let i = 0; i < 5; i++)
+      await agent
+        .post('/auth/mfa/totp/verify')
+        .send({ code: wrongCode(secret, t.clock) })
+        .expect(401);
+    const locked = await agent
+      .post('/auth/mfa/totp/verify')
+      .send({ code: totpCode(secret, t.clock) })
+      .expect(429);
     assert.equal(locked.body.error, 'too_many_attempts');
     assert.equal(locked.headers['retry-after'], String(15 * 60));
     assert.equal(locked.body.retryAfter, 15 * 60);
@@ -214,10 +269,16 @@ describe('lockout', () => {
     );
 
     t.clock.advance(15 * 60_000 - 1000);
-    const still = await agent.post('/auth/mfa/totp/verify').send({ code: totpCode(secret, t.clock) }).expect(429);
+    const still = await agent
+      .post('/auth/mfa/totp/verify')
+      .send({ code: totpCode(secret, t.clock) })
+      .expect(429);
     assert.equal(still.headers['retry-after'], '1');
     t.clock.advance(1000);
-    await agent.post('/auth/mfa/totp/verify').send({ code: totpCode(secret, t.clock) }).expect(200);
+    await agent
+      .post('/auth/mfa/totp/verify')
+      .send({ code: totpCode(secret, t.clock) })
+      .expect(200);
   });
 
   test('cannot be dodged with a new session or a new setup', async () => {
@@ -225,15 +286,28 @@ describe('lockout', () => {
     const agent = await t.signIn('pat');
     const { secret } = await enrolTotp(agent, t.clock);
     t.clock.advance(60_000);
-    for (let i = 0; i < 5; i++) await agent.post('/auth/mfa/totp/verify').send({ code: wrongCode(secret, t.clock) }).expect(401);
+    for (let i = 0; i < 5; i++)
+      await agent
+        .post('/auth/mfa/totp/verify')
+        .send({ code: wrongCode(secret, t.clock) })
+        .expect(401);
     const fresh = await t.signIn('pat');
-    await fresh.post('/auth/mfa/totp/verify').send({ code: totpCode(secret, t.clock) }).expect(429);
+    await fresh
+      .post('/auth/mfa/totp/verify')
+      .send({ code: totpCode(secret, t.clock) })
+      .expect(429);
 
     const other = await t.signIn('quin');
     const setup = await other.post('/auth/mfa/totp/setup').send({}).expect(200);
-    for (let i = 0; i < 5; i++) await other.post('/auth/mfa/totp/confirm').send({ code: wrongCode(setup.body.secret, t.clock) }).expect(401);
+    for (let i = 0; i < 5; i++)
+      await other
+        .post('/auth/mfa/totp/confirm')
+        .send({ code: wrongCode(setup.body.secret, t.clock) })
+        .expect(401);
     const again = await other.post('/auth/mfa/totp/setup').send({}).expect(200);
-    const res = await other.post('/auth/mfa/totp/confirm').send({ code: totpCode(again.body.secret, t.clock) });
+    const res = await other
+      .post('/auth/mfa/totp/confirm')
+      .send({ code: totpCode(again.body.secret, t.clock) });
     assert.equal(res.status, 429);
     assert.ok(setup.body.secret !== again.body.secret);
   });
@@ -244,12 +318,26 @@ describe('lockout', () => {
     const { secret } = await enrolTotp(agent, t.clock);
     for (let round = 0; round < 2; round++) {
       t.clock.advance(60_000);
-      for (let i = 0; i < 2; i++) await agent.post('/auth/mfa/totp/verify').send({ code: wrongCode(secret, t.clock) }).expect(401);
-      await agent.post('/auth/mfa/totp/verify').send({ code: totpCode(secret, t.clock) }).expect(200);
+      for (let i = 0; i < 2; i++)
+        await agent
+          .post('/auth/mfa/totp/verify')
+          .send({ code: wrongCode(secret, t.clock) })
+          .expect(401);
+      await agent
+        .post('/auth/mfa/totp/verify')
+        .send({ code: totpCode(secret, t.clock) })
+        .expect(200);
     }
     t.clock.advance(60_000);
-    for (let i = 0; i < 3; i++) await agent.post('/auth/mfa/totp/verify').send({ code: wrongCode(secret, t.clock) }).expect(401);
-    const locked = await agent.post('/auth/mfa/totp/verify').send({ code: totpCode(secret, t.clock) }).expect(429);
+    for (let i = 0; i < 3; i++)
+      await agent
+        .post('/auth/mfa/totp/verify')
+        .send({ code: wrongCode(secret, t.clock) })
+        .expect(401);
+    const locked = await agent
+      .post('/auth/mfa/totp/verify')
+      .send({ code: totpCode(secret, t.clock) })
+      .expect(429);
     assert.equal(locked.headers['retry-after'], '60');
   });
 
@@ -260,7 +348,9 @@ describe('lockout', () => {
     t.clock.advance(60_000);
     const codes = new Set<string>();
     for (let seed = 100_000; codes.size < 30; seed += 7) codes.add(wrongCode(secret, t.clock, seed));
-    const results = await Promise.all([...codes].map((code) => agent.post('/auth/mfa/totp/verify').send({ code })));
+    const results = await Promise.all(
+      [...codes].map((code) => agent.post('/auth/mfa/totp/verify').send({ code })),
+    );
     const statuses = results.map((r) => r.status);
     assert.equal(statuses.filter((s) => s === 401).length, 5, statuses.join(','));
     assert.equal(statuses.filter((s) => s === 429).length, 25, statuses.join(','));
@@ -276,7 +366,10 @@ describe('DELETE /totp', () => {
     const stale = await agent.delete('/auth/mfa/totp').send({}).expect(401);
     assert.equal(stale.body.error, 'mfa_expired');
     assert.deepEqual(stale.body.factors, ['totp', 'backup_codes']);
-    await agent.post('/auth/mfa/totp/verify').send({ code: totpCode(secret, t.clock) }).expect(200);
+    await agent
+      .post('/auth/mfa/totp/verify')
+      .send({ code: totpCode(secret, t.clock) })
+      .expect(200);
     await agent.delete('/auth/mfa/totp').send({}).expect(200);
     const status = await agent.get('/auth/mfa/').expect(200);
     assert.deepEqual(status.body.factors, []);
