@@ -1,4 +1,6 @@
 import type { Request } from 'express';
+// Brings in express-session's `req.session` typing, which the declaration below extends.
+import type {} from 'express-session';
 import { MfaError } from './errors.js';
 import type { FactorName } from './keys.js';
 

@@ -1,0 +1,51 @@
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { before, test } from 'node:test';
+
+// The consumer lives inside the repo (.tmp/ is git-ignored) so the packed package finds its
+// dependencies in our node_modules, as it would in an app's, without a network install.
+const root = new URL('../..', import.meta.url).pathname;
+const work = join(root, '.tmp', 'consumer');
+const installed = join(work, 'node_modules', 'express-mfa');
+
+before(() => {
+  if (!existsSync(join(root, 'dist', 'index.js')))
+    execFileSync('npm', ['run', 'build'], { cwd: root, stdio: 'ignore' });
+  rmSync(work, { recursive: true, force: true });
+  mkdirSync(installed, { recursive: true });
+  const [packed] = JSON.parse(
+    execFileSync('npm', ['pack', '--json', '--pack-destination', work], { cwd: root, encoding: 'utf8' }),
+  );
+  execFileSync('tar', ['-xzf', join(work, packed.filename), '-C', installed, '--strip-components=1']);
+});
+
+const run = (file: string, source: string) => {
+  writeFileSync(join(work, file), source);
+  return execFileSync(process.execPath, [file], { cwd: work, encoding: 'utf8' }).trim();
+};
+
+const program = (load: string) => `${load}
+const mfa = createMfa({ issuer: 'Acme', store: new MemoryStore(), secret: 'x'.repeat(32), getUser: () => undefined });
+console.log([typeof mfa.router, typeof mfa.requireMfa(5 * MINUTE), MINUTE].join(' '));`;
+
+test('a CommonJS app can require the packed package', () => {
+  const out = run('app.cjs', program("const { createMfa, MemoryStore, MINUTE } = require('express-mfa');"));
+  assert.equal(out, 'function function 60000');
+});
+
+test('an ESM app can import the packed package', () => {
+  const out = run('app.mjs', program("import { createMfa, MemoryStore, MINUTE } from 'express-mfa';"));
+  assert.equal(out, 'function function 60000');
+});
+
+test('the tarball ships the build and its types, not the sources or tests', () => {
+  const manifest = JSON.parse(readFileSync(join(installed, 'package.json'), 'utf8'));
+  assert.equal(manifest.exports['.'].types, './dist/index.d.ts');
+  assert.ok(existsSync(join(installed, 'dist', 'index.d.ts')));
+  assert.ok(existsSync(join(installed, 'dist', 'create-mfa.d.ts')));
+  assert.ok(!existsSync(join(installed, 'lib')));
+  assert.ok(!existsSync(join(installed, 'test')));
+  assert.ok(!existsSync(join(installed, 'example-app')));
+});
