@@ -29,7 +29,8 @@ export function createMfa(options: MfaOptions): Mfa {
   router.use(
     errorHandler((error) => {
       // The client gets no detail; the operator needs it. Our errors never carry secrets or codes.
-      console.error('express-mfa: unexpected error', error);
+      // Only the stack: client libraries attach command arguments (ciphertexts, hashes) to their errors.
+      console.error('express-mfa: unexpected error', error instanceof Error ? error.stack : String(error));
     }),
   );
   return { router, requireMfa: createRequireMfa(core), factors: core.factors };

@@ -17,6 +17,8 @@ export interface Keyring {
   encrypt(plaintext: string, context: string): string;
   /** Throws when no key decrypts it (tampered, wrong context, or a removed secret). */
   decrypt(token: string, context: string): string;
+  /** Whether `token` was encrypted with the current key (else re-encrypt it when convenient). */
+  isCurrent(token: string): boolean;
   /** Keyed hash with the current key, for storing codes: `<keyId>.<hmac>`. */
   hash(context: string, value: string): string;
   /** The value's hash under every key, current first: what a stored hash may be. */
@@ -62,16 +64,26 @@ export function createKeyring(secrets: readonly string[]): Keyring {
     decrypt(token, context) {
       const [version, keyId, iv, body, tag] = token.split('.');
       const key = keyId === undefined ? undefined : byId.get(keyId);
-      if (version !== 'v1' || !key || iv === undefined || body === undefined || tag === undefined) {
-        throw new Error('encrypted value has an unknown format or key id');
+      if (version !== 'v1' || iv === undefined || body === undefined || tag === undefined) {
+        throw new Error('encrypted value has an unknown format');
       }
-      const decipher = createDecipheriv('aes-256-gcm', key.enc, Buffer.from(iv, 'base64url'));
+      if (!key) {
+        throw new Error(
+          `encrypted value uses key id ${keyId}, which no \`secret\` matches: was a secret removed?`,
+        );
+      }
+      const ivBytes = Buffer.from(iv, 'base64url');
+      const tagBytes = Buffer.from(tag, 'base64url');
+      // A shortened tag would make forgery cheap: accept exactly 96-bit IVs and 128-bit tags.
+      if (ivBytes.length !== 12 || tagBytes.length !== 16) throw new Error('encrypted value is malformed');
+      const decipher = createDecipheriv('aes-256-gcm', key.enc, ivBytes, { authTagLength: 16 });
       decipher.setAAD(Buffer.from(context, 'utf8'));
-      decipher.setAuthTag(Buffer.from(tag, 'base64url'));
+      decipher.setAuthTag(tagBytes);
       return Buffer.concat([decipher.update(Buffer.from(body, 'base64url')), decipher.final()]).toString(
         'utf8',
       );
     },
+    isCurrent: (token) => token.split('.')[1] === current.id,
     hash: (context, value) => mac(current, context, value),
     hashes: (context, value) => keys.map((k) => mac(k, context, value)),
   };

@@ -10,7 +10,8 @@ export function sendError(res: Response, error: MfaError): void {
 }
 
 const STATE_CHANGING = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
-const parseJson = express.json({ limit: '16kb', strict: true });
+// Compressed bodies are refused (415): a 16 kB code request never needs them, and inflating is attack surface.
+const parseJson = express.json({ limit: '16kb', strict: true, inflate: false });
 
 /**
  * Only JSON bodies on state-changing routes: a plain cross-site HTML form cannot send
@@ -60,8 +61,20 @@ export function errorHandler(report: (error: unknown) => void): ErrorRequestHand
     if (type === 'entity.parse.failed') {
       return sendError(res, new MfaError('invalid_request', 'The request body is not valid JSON.'));
     }
-    if (type === 'encoding.unsupported' || type === 'charset.unsupported') {
+    if (type === 'encoding.unsupported') {
+      return sendError(res, new MfaError('unsupported_media_type', 'Send the JSON body uncompressed.'));
+    }
+    if (type === 'charset.unsupported') {
       return sendError(res, new MfaError('unsupported_media_type', 'Send the JSON body as UTF-8.'));
+    }
+    const status = (error as { status?: unknown })?.status;
+    if (
+      (error as { expose?: unknown })?.expose === true &&
+      typeof status === 'number' &&
+      status >= 400 &&
+      status < 500
+    ) {
+      return sendError(res, new MfaError('invalid_request', 'The request body could not be read.'));
     }
     report(error);
     sendError(res, new MfaError('internal', 'Something went wrong. Try again.'));

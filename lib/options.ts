@@ -127,10 +127,13 @@ function optionalObject(value: unknown, name: string, allowed: string[]): Record
   return value as Record<string, unknown>;
 }
 
+/** Whole milliseconds, at least one second: `15` meant as minutes would otherwise switch a limit off. */
 function duration(value: unknown, name: string, fallback: number): number {
   if (value === undefined) return fallback;
-  if (typeof value !== 'number' || !Number.isFinite(value) || value <= 0) {
-    fail(`\`${name}\` must be a positive number of milliseconds (e.g. 5 * MINUTE), got ${String(value)}.`);
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < 1000) {
+    fail(
+      `\`${name}\` must be whole milliseconds of at least 1000, got ${String(value)}. Durations are in ms: did you mean ${String(value)} * MINUTE?`,
+    );
   }
   return value;
 }

@@ -26,7 +26,28 @@ test('rotation: data written under an old secret still decrypts and matches; new
   assert.notEqual(rotated.encrypt('secret', 'ctx').split('.')[1], token.split('.')[1]);
   assert.ok(rotated.hashes('ctx', 'code').includes(old.hash('ctx', 'code')));
   assert.equal(rotated.hashes('ctx', 'code')[0], rotated.hash('ctx', 'code'));
-  assert.throws(() => createKeyring([B]).decrypt(token, 'ctx'), /unknown format or key id/);
+  assert.throws(() => createKeyring([B]).decrypt(token, 'ctx'), /no `secret` matches: was a secret removed/);
+  assert.equal(old.isCurrent(token), true);
+  assert.equal(rotated.isCurrent(token), false);
+  assert.equal(rotated.isCurrent(rotated.encrypt('secret', 'ctx')), true);
+});
+
+test('a shortened authentication tag or IV is refused, so forgeries stay 2^128 hard', () => {
+  const keyring = createKeyring([A]);
+  const parts = keyring.encrypt('secret', 'ctx').split('.');
+  const shortTag = [
+    ...parts.slice(0, 4),
+    Buffer.from(parts[4]!, 'base64url').subarray(0, 4).toString('base64url'),
+  ];
+  assert.throws(() => keyring.decrypt(shortTag.join('.'), 'ctx'), /malformed/);
+  const shortIv = [
+    parts[0],
+    parts[1],
+    Buffer.from(parts[2]!, 'base64url').subarray(0, 8).toString('base64url'),
+    parts[3],
+    parts[4],
+  ];
+  assert.throws(() => keyring.decrypt(shortIv.join('.'), 'ctx'), /malformed/);
 });
 
 test('hashes are keyed and bound to their context', () => {

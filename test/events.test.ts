@@ -38,6 +38,7 @@ test('every flow reports typed events with user, factor, time and ip, and never 
       'enrolled:totp',
       'verified:totp',
       'backup_code_used:backup_codes',
+      'verified:backup_codes',
       'backup_codes_regenerated:backup_codes',
       'failed:totp',
       'failed:totp',

@@ -45,6 +45,24 @@ test('malformed JSON is 400, an oversized body 413, both in the contract shape',
   assert.equal(big.body.error, 'payload_too_large');
 });
 
+test('compressed, mis-sized or wrongly encoded bodies are client errors, never a 500', async () => {
+  const t = await makeTestApp(redis.client());
+  const agent = await t.signIn('gzip');
+  const gzip = await agent
+    .post('/auth/mfa/totp/verify')
+    .set('Content-Type', 'application/json')
+    .set('Content-Encoding', 'gzip')
+    .send('not gzip at all')
+    .expect(415);
+  assert.equal(gzip.body.error, 'unsupported_media_type');
+  const charset = await agent
+    .post('/auth/mfa/totp/verify')
+    .set('Content-Type', 'application/json; charset=klingon')
+    .send('{}')
+    .expect(415);
+  assert.equal(charset.body.error, 'unsupported_media_type');
+});
+
 test('unknown routes are 404 not_found in JSON', async () => {
   const t = await makeTestApp(redis.client());
   const res = await supertest(t.app).get('/auth/mfa/nope').expect(404);

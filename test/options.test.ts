@@ -42,7 +42,10 @@ test('required options say how to fix them', () => {
 });
 
 test('durations are positive milliseconds; counts are whole numbers in range', () => {
-  rejects({ ...base(), freshMaxAgeMs: 0 }, /`freshMaxAgeMs` must be a positive number of milliseconds/);
+  rejects({ ...base(), freshMaxAgeMs: 0 }, /`freshMaxAgeMs` must be whole milliseconds of at least 1000/);
+  // Fractions would round to 0 in the stores and switch the limit off; small numbers are minutes mistyped.
+  rejects({ ...base(), limits: { windowMs: 0.5 } }, /`limits\.windowMs`/);
+  rejects({ ...base(), limits: { lockoutMs: 15 } }, /did you mean 15 \* MINUTE/);
   rejects({ ...base(), limits: { windowMs: '15m' } }, /`limits\.windowMs`/);
   rejects({ ...base(), limits: { maxFailures: 2.5 } }, /`limits\.maxFailures` must be a whole number from 1/);
   rejects({ ...base(), totp: { window: 11 } }, /`totp\.window` must be a whole number from 0 to 10/);

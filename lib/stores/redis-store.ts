@@ -80,6 +80,12 @@ export class RedisStore implements Store {
     if (typeof prefix !== 'string') {
       throw new TypeError(`RedisStore \`prefix\` must be a string like 'mfa:', got ${typeof prefix}`);
     }
+    // Braces in the prefix would become the Cluster hash tag: every user on one slot, or keys split.
+    if (/[{}]/.test(prefix)) {
+      throw new TypeError(
+        `RedisStore \`prefix\` must not contain { or }: keys are hash-tagged per user, got '${prefix}'`,
+      );
+    }
     if (
       !(typeof commandTimeoutMs === 'number' && Number.isFinite(commandTimeoutMs) && commandTimeoutMs > 0)
     ) {

@@ -68,6 +68,7 @@ describe('RedisStore', () => {
     assert.throws(() => new RedisStore({} as never), { message });
     assert.throws(() => new RedisStore({ client: {} } as never), { message });
     assert.throws(() => new RedisStore({ client: shared, prefix: 1 } as never), /`prefix` must be a string/);
+    assert.throws(() => new RedisStore({ client: shared, prefix: '{mfa}:' }), /must not contain { or }/);
     for (const commandTimeoutMs of [0, -5, Number.NaN, '100']) {
       assert.throws(
         () => new RedisStore({ client: shared, commandTimeoutMs } as never),

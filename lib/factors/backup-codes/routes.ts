@@ -39,6 +39,7 @@ export function backupCodeRoutes(core: MfaCore): Router {
     const remaining = await store.countSet(setKey);
     await elevateSession(req, who.userId, 'backup_codes', verifiedAt);
     core.emit(req, who.userId, { type: 'backup_code_used', factor: 'backup_codes', remaining });
+    core.emit(req, who.userId, { type: 'verified', factor: 'backup_codes' });
     res.json({ ok: true, verifiedAt, remaining });
   });
 

@@ -15,20 +15,24 @@ interface StoredSecret {
   expiresAt?: number;
 }
 
-/** The last accepted step only matters while its codes are inside the window; keep it a while longer. */
-const LAST_STEP_TTL_MS = 10 * 60 * 1000;
+/**
+ * The last accepted step must outlive every code it could block: a code for step s is accepted from
+ * step s - window to s + window, so keep it (2 * window + 2) steps, plus a minute for clock skew.
+ */
+const lastStepTtlMs = (window: number) => (2 * window + 2) * 30_000 + 60_000;
 
 export function totpRoutes(core: MfaCore): Router {
   const { store, keyring, config } = core;
   const context = (userId: string) => `totp:${userId}`;
   const router = Router();
 
-  async function readSecret(key: string, userId: string): Promise<StoredSecret | undefined> {
+  /** The stored record with its secret decrypted, plus the raw value (to detect a concurrent change). */
+  async function readSecret(key: string, userId: string) {
     const raw = await store.get(key);
     if (raw === null) return undefined;
     const record = JSON.parse(raw) as StoredSecret;
     if (record.expiresAt !== undefined && record.expiresAt <= core.now()) return undefined;
-    return { ...record, secret: keyring.decrypt(record.secret, context(userId)) };
+    return { raw, record, secret: keyring.decrypt(record.secret, context(userId)) };
   }
 
   /** Checks a code against `secret` and redeems its time step, inside the factor's attempt limit. */
@@ -47,7 +51,12 @@ export function totpRoutes(core: MfaCore): Router {
       'totp',
       step === null
         ? { kind: 'check', ok: false }
-        : { kind: 'advance', key: keys.totpLastStep(who.userId), value: step, ttlMs: LAST_STEP_TTL_MS },
+        : {
+            kind: 'advance',
+            key: keys.totpLastStep(who.userId),
+            value: step,
+            ttlMs: lastStepTtlMs(config.totp.window),
+          },
     );
   }
 
@@ -89,16 +98,32 @@ export function totpRoutes(core: MfaCore): Router {
     await core.requireFresh(req, who);
     await redeem(req, who, pending.secret, code);
 
-    const record: StoredSecret = {
-      secret: keyring.encrypt(pending.secret, context(who.userId)),
-      createdAt: core.now(),
-    };
+    // Codes of neighbouring steps can pass in parallel: taking the pending secret picks one winner.
+    const pendingKey = keys.totpPending(who.userId);
+    const taken = await store.take(pendingKey);
+    if (taken !== pending.raw) {
+      if (taken !== null && pending.record.expiresAt !== undefined) {
+        // A newer setup replaced ours meanwhile: put it back for the request that belongs to it.
+        await store.set(pendingKey, taken, Math.max(1, pending.record.expiresAt - core.now()));
+      }
+      throw taken === null
+        ? new MfaError('already_enrolled', 'An authenticator app was just set up by another request.')
+        : new MfaError('not_enrolled', 'A newer setup replaced this one: scan the newest QR code.');
+    }
+    const record: StoredSecret = { secret: pending.record.secret, createdAt: core.now() };
     await store.set(keys.totp(who.userId), JSON.stringify(record));
-    await store.delete(keys.totpPending(who.userId));
     const backupCodes = await core.issueBackupCodesIfNone(who.userId);
     core.emit(req, who.userId, { type: 'enrolled', factor: 'totp' });
     // Confirming proves the factor, so it elevates like a verification; a recovery session stays limited.
-    if (!who.recovery) await elevateSession(req, who.userId, 'totp', core.now());
+    if (!who.recovery) {
+      try {
+        await elevateSession(req, who.userId, 'totp', core.now());
+      } catch (error) {
+        // Codes the user never saw are no backup: drop them so the account page offers new ones.
+        if (backupCodes) await store.delete(keys.backupCodes(who.userId)).catch(() => {});
+        throw error;
+      }
+    }
     res.json(backupCodes ? { ok: true, backupCodes } : { ok: true });
   });
 
@@ -108,6 +133,14 @@ export function totpRoutes(core: MfaCore): Router {
     const record = await readSecret(keys.totp(who.userId), who.userId);
     if (!record) throw new MfaError('not_enrolled', 'No authenticator app is set up for this account.');
     await redeem(req, who, record.secret, code);
+    if (!keyring.isCurrent(record.record.secret)) {
+      // After a rotation of `secret`, move this user to the current key so old secrets can be retired.
+      const rotated: StoredSecret = {
+        ...record.record,
+        secret: keyring.encrypt(record.secret, context(who.userId)),
+      };
+      await store.set(keys.totp(who.userId), JSON.stringify(rotated));
+    }
     const verifiedAt = core.now();
     await elevateSession(req, who.userId, 'totp', verifiedAt);
     core.emit(req, who.userId, { type: 'verified', factor: 'totp' });

@@ -388,3 +388,56 @@ describe('DELETE /totp', () => {
     assert.equal(res.body.error, 'mfa_required');
   });
 });
+
+describe('races and rotation', () => {
+  test('parallel confirms with codes of different steps: exactly one enrols and gets backup codes', async () => {
+    const t = await makeTestApp(redis.client());
+    const agent = await t.signIn('vic');
+    const { body } = await agent.post('/auth/mfa/totp/setup').send({}).expect(200);
+    const codes = [-30_000, 0, 30_000].map((d) => totpCode(body.secret, t.clock, d));
+    const results = await Promise.all(
+      codes.map((code) => agent.post('/auth/mfa/totp/confirm').send({ code })),
+    );
+    const winners = results.filter((r) => r.status === 200);
+    assert.equal(winners.length, 1, results.map((r) => r.status).join(','));
+    assert.equal(winners[0]!.body.backupCodes.length, 10);
+    const won = await agent
+      .post('/auth/mfa/backup-codes/verify')
+      .send({ code: winners[0]!.body.backupCodes[0] });
+    assert.equal(won.status, 200, 'the codes the winner showed are the ones that work');
+  });
+
+  test('with the widest window a code still cannot be replayed after its step key would have aged out', async () => {
+    const t = await makeTestApp(redis.client(), { totp: { window: 10 } });
+    const agent = await t.signIn('wes');
+    const { secret } = await enrolTotp(agent, t.clock);
+    t.clock.advance(60_000);
+    const ahead = totpCode(secret, t.clock, 10 * 30_000);
+    await agent.post('/auth/mfa/totp/verify').send({ code: ahead }).expect(200);
+    t.clock.advance(601_000);
+    await agent.post('/auth/mfa/totp/verify').send({ code: ahead }).expect(401);
+  });
+
+  test('after rotating `secret`, a verification moves the user to the new key so the old one can go', async () => {
+    const client = redis.client();
+    const old = 'the-old-secret-of-at-least-32-characters';
+    const fresh = 'the-new-secret-of-at-least-32-characters';
+    const before = await makeTestApp(client, { prefix: 'rot:', secret: old });
+    const agent = await before.signIn('xia');
+    const { secret } = await enrolTotp(agent, before.clock);
+    const during = await makeTestApp(client, { prefix: 'rot:', secret: [fresh, old] });
+    during.clock.set(before.clock.now() + 60_000);
+    const mid = await during.signIn('xia');
+    await mid
+      .post('/auth/mfa/totp/verify')
+      .send({ code: totpCode(secret, during.clock) })
+      .expect(200);
+    const after = await makeTestApp(client, { prefix: 'rot:', secret: fresh });
+    after.clock.set(during.clock.now() + 60_000);
+    const late = await after.signIn('xia');
+    await late
+      .post('/auth/mfa/totp/verify')
+      .send({ code: totpCode(secret, after.clock) })
+      .expect(200);
+  });
+});
