@@ -3,6 +3,7 @@ import { createKeyring, type Keyring } from './crypto.js';
 import { MfaError } from './errors.js';
 import { createEmitter, type Emit } from './events.js';
 import { backupCodeContext, generateBackupCodes } from './factors/backup-codes/backup-codes.js';
+import type { FactorDefinition } from './factors/factor.js';
 import { type FactorName, keys } from './keys.js';
 import type { MfaConfig, MfaUser } from './options.js';
 import { recoveryUserId, stateFor } from './session.js';
@@ -22,7 +23,7 @@ const BACKUP_CODE_COUNT = 10;
  * What spans factors: who the actor is, which factors a user has, the fresh-MFA rule for changing
  * factors, and the backup codes issued with a first factor. Factor folders use this, never each other.
  */
-export function createCore(config: MfaConfig) {
+export function createCore(config: MfaConfig, definitions: readonly FactorDefinition[]) {
   const keyring: Keyring = createKeyring(config.secrets);
   const emit: Emit = createEmitter(config.onEvent, config.now);
   const { store } = config;
@@ -52,20 +53,15 @@ export function createCore(config: MfaConfig) {
     return { userId: user.id, user, recovery: false };
   }
 
-  async function factors(userId: string): Promise<FactorName[]> {
-    const [totp, backupCodes] = await Promise.all([
-      store.get(keys.totp(userId)),
-      store.countSet(keys.backupCodes(userId)),
-    ]);
-    const list: FactorName[] = [];
-    if (totp !== null) list.push('totp');
-    if (backupCodes > 0) list.push('backup_codes');
-    return list;
+  /** The factors the user has, in the order of `definitions` (strongest first). */
+  async function factors(userId: string, user?: MfaUser): Promise<FactorName[]> {
+    const has = await Promise.all(definitions.map((d) => d.has(core, userId, user)));
+    return definitions.filter((_, i) => has[i]).map((d) => d.name);
   }
 
   /** The guard's refusal for a user who has not verified recently enough. */
-  async function staleMfaError(req: Request, userId: string): Promise<MfaError> {
-    const list = await factors(userId);
+  async function staleMfaError(req: Request, userId: string, user?: MfaUser): Promise<MfaError> {
+    const list = await factors(userId, user);
     if (list.length === 0) {
       return new MfaError('not_enrolled', 'Set up a second factor first.', { factors: [] });
     }
@@ -88,9 +84,9 @@ export function createCore(config: MfaConfig) {
    */
   async function requireFresh(req: Request, who: Actor): Promise<void> {
     if (who.recovery || isFresh(req, who.userId, config.freshMaxAgeMs)) return;
-    const list = await factors(who.userId);
+    const list = await factors(who.userId, who.user);
     if (list.length === 0) return;
-    throw await staleMfaError(req, who.userId);
+    throw await staleMfaError(req, who.userId, who.user);
   }
 
   async function replaceBackupCodes(userId: string): Promise<string[]> {
@@ -109,13 +105,16 @@ export function createCore(config: MfaConfig) {
     return replaceBackupCodes(userId);
   }
 
-  /** Backup codes only back up real factors: with the last one gone, they go too. */
-  async function afterFactorRemoved(userId: string): Promise<void> {
-    const rest = (await factors(userId)).filter((f) => f !== 'backup_codes');
+  /**
+   * Backup codes only back up enrolled factors: with the last one gone, they go too. (Email, the
+   * implicit factor, is never enrolled and does not keep them.)
+   */
+  async function afterFactorRemoved(userId: string, user?: MfaUser): Promise<void> {
+    const rest = (await factors(userId, user)).filter((f) => f !== 'backup_codes' && f !== 'email');
     if (rest.length === 0) await store.delete(keys.backupCodes(userId));
   }
 
-  return {
+  const core = {
     config,
     store,
     keyring,
@@ -130,7 +129,9 @@ export function createCore(config: MfaConfig) {
     replaceBackupCodes,
     issueBackupCodesIfNone,
     afterFactorRemoved,
+    definitions,
   };
+  return core;
 }
 
 export type MfaCore = ReturnType<typeof createCore>;

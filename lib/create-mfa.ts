@@ -1,7 +1,8 @@
 import { type RequestHandler, Router } from 'express';
 import { createCore } from './core.js';
-import { backupCodeRoutes } from './factors/backup-codes/routes.js';
-import { totpRoutes } from './factors/totp/routes.js';
+import { backupCodesFactor } from './factors/backup-codes/backup-codes-factor.js';
+import type { FactorDefinition } from './factors/factor.js';
+import { totpFactor } from './factors/totp/totp-factor.js';
 import { errorHandler, jsonOnly, noStore, notFound } from './http.js';
 import type { FactorName } from './keys.js';
 import { type MfaOptions, parseOptions } from './options.js';
@@ -17,14 +18,18 @@ export interface Mfa {
   factors: (userId: string) => Promise<FactorName[]>;
 }
 
+/** Every factor the router serves, strongest first: the order `factors` lists them in. */
+function factorDefinitions(): FactorDefinition[] {
+  return [totpFactor, backupCodesFactor];
+}
+
 export function createMfa(options: MfaOptions): Mfa {
   const config = parseOptions(options);
-  const core = createCore(config);
+  const core = createCore(config, factorDefinitions());
   const router = Router();
   router.use(noStore, jsonOnly);
   router.get('/', statusRoute(core));
-  router.use('/totp', totpRoutes(core));
-  router.use('/backup-codes', backupCodeRoutes(core));
+  for (const factor of core.definitions) router.use(factor.path, factor.routes(core));
   router.use(notFound);
   router.use(
     errorHandler((error) => {
@@ -33,5 +38,5 @@ export function createMfa(options: MfaOptions): Mfa {
       console.error('express-mfa: unexpected error', error instanceof Error ? error.stack : String(error));
     }),
   );
-  return { router, requireMfa: createRequireMfa(core), factors: core.factors };
+  return { router, requireMfa: createRequireMfa(core), factors: (userId) => core.factors(userId) };
 }

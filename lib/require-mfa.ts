@@ -43,7 +43,7 @@ export function createRequireMfa(core: MfaCore) {
         return next();
       }
       // Refusing is the slow path: look up the user's factors so the client knows what to offer.
-      core.staleMfaError(req, user.id).then(
+      core.staleMfaError(req, user.id, user).then(
         (error) => sendError(res, error),
         () => sendError(res, new MfaError('unavailable', 'The MFA store is unavailable. Try again shortly.')),
       );

@@ -8,7 +8,7 @@ export function statusRoute(core: MfaCore): RequestHandler {
   return async (req, res) => {
     const who = core.actor(req, { allowRecovery: true });
     const [factors, remaining] = await Promise.all([
-      core.factors(who.userId),
+      core.factors(who.userId, who.user),
       core.store.countSet(keys.backupCodes(who.userId)),
     ]);
     const state = stateFor(req, who.userId);

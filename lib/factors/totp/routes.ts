@@ -155,7 +155,7 @@ export function totpRoutes(core: MfaCore): Router {
     }
     await core.requireFresh(req, who);
     await store.delete(keys.totp(who.userId), keys.totpLastStep(who.userId));
-    await core.afterFactorRemoved(who.userId);
+    await core.afterFactorRemoved(who.userId, who.user);
     core.emit(req, who.userId, { type: 'factor_removed', factor: 'totp' });
     res.json({ ok: true });
   });
