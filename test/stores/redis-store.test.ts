@@ -227,8 +227,4 @@ describe('RedisStore', () => {
     // The restarted server has an empty script cache: the EVAL fallback covers it.
     assert.equal((await store.attempt({ failKey: '{u:g}:f', ...limits, action: fail })).status, 'invalid');
   });
-
-  // No cluster here. The store only uses status, get, set, getdel, del, scard, pttl, evalsha and eval,
-  // which Cluster has too (redis-store.ts proves it with `satisfies` at compile time).
-  test.skip('works with an ioredis Cluster (needs a Redis Cluster)');
 });
