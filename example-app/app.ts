@@ -1,9 +1,20 @@
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { RedisStore as SessionStore } from 'connect-redis';
 import express, { type NextFunction, type Request, type Response } from 'express';
 import session from 'express-session';
 import { Redis } from 'ioredis';
-import { createMfa, MemoryStore, type Mfa, type MfaEvent, MINUTE, RedisStore } from '../lib/index.js';
+import {
+  createMfa,
+  MemoryStore,
+  type Mfa,
+  MfaError,
+  type MfaEvent,
+  MINUTE,
+  RedisStore,
+} from '../lib/index.js';
+import { devOutboxRouter, type ExampleDelivery } from './delivery.js';
 import { type User, UserDirectory } from './users.js';
 
 /** What the session remembers about the signed-in user (the app's primary login). */
@@ -26,6 +37,16 @@ export interface ExampleAppOptions {
   now?: () => number;
   /** Where startup notes and MFA events go (default: console.log). */
   log?: (line: string) => void;
+  /**
+   * The origin the pages are served from, for passkeys (their RP id is 'localhost'). Default
+   * http://localhost:3000; server.ts passes the port it listens on.
+   */
+  origin?: string;
+  /**
+   * Email and SMS codes (`deliveryFromEnv` in delivery.ts: real providers or the dev outbox). Without
+   * it codes are off; server.ts turns them on.
+   */
+  delivery?: ExampleDelivery;
 }
 
 const PUBLIC_DIR = fileURLToPath(new URL('./public/', import.meta.url));
@@ -33,6 +54,11 @@ const COOKIE_NAME = 'mfa_example.sid';
 const DEV_SESSION_SECRET = 'dev-only session secret for the express-mfa example app';
 const DEV_MFA_SECRET = 'dev-only MFA secret for the express-mfa example app: set MFA_SECRET';
 const EMAIL_PATTERN = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
+/** The browser half of SimpleWebAuthn, as the UMD bundle its package ships (no bundler here). */
+const WEBAUTHN_BROWSER_BUNDLE = join(
+  dirname(createRequire(import.meta.url).resolve('@simplewebauthn/browser')),
+  '../dist/bundle/index.umd.min.js',
+);
 
 /** An error a JSON route answers as `status` + `{ error: code, message }`. */
 class HttpError extends Error {
@@ -183,7 +209,21 @@ export async function createExampleApp(
         const { type, userId, ...rest } = event;
         log(`mfa ${type} user=${userId} ${JSON.stringify(rest)}`);
       },
+      // Passkeys: as a second factor, for step-up, and to sign in without a password.
+      webauthn: {
+        rpId: 'localhost',
+        rpName: 'express-mfa example',
+        origin: opts.origin ?? 'http://localhost:3000',
+      },
+      onLogin: (req, userId) => {
+        const user = users.get(userId);
+        // Users live in memory, passkeys may live in Redis: a restart can leave a passkey without its account.
+        if (!user) throw new MfaError('unauthenticated', 'The account of this passkey no longer exists.');
+        appSession(req).user = toSessionUser(user);
+      },
       ...(opts.now ? { now: opts.now } : {}),
+      ...(opts.delivery?.email ? { email: opts.delivery.email } : {}),
+      ...(opts.delivery?.sms ? { sms: opts.delivery.sms } : {}),
     });
   } catch (err) {
     redis?.disconnect(); // e.g. a bad MFA_SECRET: do not leave the connection open behind the error
@@ -195,6 +235,12 @@ export async function createExampleApp(
   app.use(securityHeaders);
   // Static files first: they need no session, so they cost no Redis command.
   app.use('/assets', express.static(`${PUBLIC_DIR}assets`, { index: false, maxAge: 0 }));
+  // Same origin, so the strict CSP (script-src 'self') allows it.
+  app.get('/vendor/simplewebauthn-browser.js', (_req, res) => {
+    res.sendFile(WEBAUTHN_BROWSER_BUNDLE);
+  });
+  // The messages the dev outbox kept (development only; no session needed).
+  if (opts.delivery?.outboxes.length) app.use(devOutboxRouter(opts.delivery.outboxes));
 
   const sessions = session({
     name: COOKIE_NAME,

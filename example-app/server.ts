@@ -1,4 +1,5 @@
 import { createExampleApp } from './app.js';
+import { deliveryFromEnv } from './delivery.js';
 
 const port = Number(process.env.PORT ?? 3000);
 if (!Number.isInteger(port) || port < 0 || port > 65535) {
@@ -6,12 +7,16 @@ if (!Number.isInteger(port) || port < 0 || port > 65535) {
   process.exit(1);
 }
 
-const { app, close } = await createExampleApp({ redisUrl: process.env.REDIS_URL || undefined }).catch(
-  (err: Error) => {
-    console.error(err.message);
-    process.exit(1);
-  },
-);
+const { app, close } = await createExampleApp({
+  redisUrl: process.env.REDIS_URL || undefined,
+  // Passkeys are bound to the origin the browser sees.
+  origin: `http://localhost:${port}`,
+  // Email and SMS codes: SendGrid/Twilio when their keys are set, else the dev outbox (/dev/outbox).
+  delivery: await deliveryFromEnv(process.env, (line) => console.log(line)),
+}).catch((err: Error) => {
+  console.error(err.message);
+  process.exit(1);
+});
 
 const server = app.listen(port, (err) => {
   if (err) {

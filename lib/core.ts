@@ -110,8 +110,12 @@ export function createCore(config: MfaConfig, definitions: readonly FactorDefini
    * implicit factor, is never enrolled and does not keep them.)
    */
   async function afterFactorRemoved(userId: string, user?: MfaUser): Promise<void> {
-    const rest = (await factors(userId, user)).filter((f) => f !== 'backup_codes' && f !== 'email');
-    if (rest.length === 0) await store.delete(keys.backupCodes(userId));
+    if ((await enrolledFactors(userId, user)).length === 0) await store.delete(keys.backupCodes(userId));
+  }
+
+  /** The factors a user set up: what backup codes back up (not the codes themselves, not implicit email). */
+  async function enrolledFactors(userId: string, user?: MfaUser): Promise<FactorName[]> {
+    return (await factors(userId, user)).filter((f) => f !== 'backup_codes' && f !== 'email');
   }
 
   const core = {
@@ -129,6 +133,7 @@ export function createCore(config: MfaConfig, definitions: readonly FactorDefini
     replaceBackupCodes,
     issueBackupCodesIfNone,
     afterFactorRemoved,
+    enrolledFactors,
     definitions,
   };
   return core;

@@ -1,8 +1,11 @@
 import { type RequestHandler, Router } from 'express';
 import { createCore } from './core.js';
 import { backupCodesFactor } from './factors/backup-codes/backup-codes-factor.js';
+import { emailFactor } from './factors/email-sms/email-factor.js';
+import { smsFactor } from './factors/email-sms/sms-factor.js';
 import type { FactorDefinition } from './factors/factor.js';
 import { totpFactor } from './factors/totp/totp-factor.js';
+import { webauthnFactor } from './factors/webauthn/webauthn-factor.js';
 import { errorHandler, jsonOnly, noStore, notFound } from './http.js';
 import type { FactorName } from './keys.js';
 import { type MfaOptions, parseOptions } from './options.js';
@@ -20,7 +23,7 @@ export interface Mfa {
 
 /** Every factor the router serves, strongest first: the order `factors` lists them in. */
 function factorDefinitions(): FactorDefinition[] {
-  return [totpFactor, backupCodesFactor];
+  return [totpFactor, webauthnFactor, smsFactor, emailFactor, backupCodesFactor];
 }
 
 export function createMfa(options: MfaOptions): Mfa {

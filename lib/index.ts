@@ -1,9 +1,27 @@
 export { createMfa, type Mfa } from './create-mfa.js';
+export { DeliveryError, type DeliveryFailure } from './delivery/delivery-error.js';
+export {
+  type Outbox,
+  type OutboxMessage,
+  type OutboxOptions,
+  outboxEmail,
+  outboxSms,
+} from './delivery/outbox.js';
+export type { EmailMessage, EmailSender, SmsMessage, SmsSender } from './delivery/sender.js';
 export { ERROR_STATUS, type ErrorCode, MfaError, MfaOptionsError } from './errors.js';
-export type { MfaEvent } from './events.js';
+export type { MessagePurpose, MfaEvent } from './events.js';
+export type { CodeOptions, MessageOptions, PhoneOptions } from './factors/email-sms/delivery-options.js';
+export type {
+  CodeMessageValues,
+  EmailTemplate,
+  MessageTemplates,
+  NoticeValues,
+} from './factors/email-sms/messages.js';
+export type { PasskeySummary } from './factors/webauthn/passkey-records.js';
+export type { WebAuthnOptions } from './factors/webauthn/webauthn-options.js';
 export type { FactorName } from './keys.js';
 export type { AttemptLimitOptions, MfaOptions, MfaUser, TotpOptions } from './options.js';
-export type { MfaSessionState } from './session.js';
+export type { MfaSessionState, PendingChallenge } from './session.js';
 export { MemoryStore } from './stores/memory-store.js';
 export { RedisStore } from './stores/redis-store.js';
 export {

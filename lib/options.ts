@@ -1,6 +1,19 @@
 import type { Request } from 'express';
+import type { EmailSender, SmsSender } from './delivery/sender.js';
 import { MfaOptionsError } from './errors.js';
 import type { MfaEvent } from './events.js';
+import {
+  type CodeOptions,
+  type DeliveryConfig,
+  type MessageOptions,
+  type PhoneOptions,
+  parseDeliveryOptions,
+} from './factors/email-sms/delivery-options.js';
+import {
+  parseWebAuthnOptions,
+  type WebAuthnConfig,
+  type WebAuthnOptions,
+} from './factors/webauthn/webauthn-options.js';
 import type { Store } from './stores/store.js';
 import { MINUTE } from './time.js';
 
@@ -9,6 +22,8 @@ export interface MfaUser {
   id: string;
   email?: string;
   name?: string;
+  /** Language tag for the messages express-mfa sends (`'de'`, `'pt-BR'`); else Accept-Language decides. */
+  locale?: string;
 }
 
 export interface AttemptLimitOptions {
@@ -49,6 +64,32 @@ export interface MfaOptions {
   limits?: AttemptLimitOptions;
   /** TOTP settings. */
   totp?: TotpOptions;
+  /** Passkeys (WebAuthn): `{ rpId, origin, rpName? }`. Omit it and the passkey routes are off (404). */
+  webauthn?: WebAuthnOptions;
+  /**
+   * Signs a user in after a passwordless passkey sign-in (`/webauthn/login/verify`), like your password
+   * login does, e.g. `(req, userId) => { req.session.user = users.get(userId) }`; may be async. It runs
+   * on a freshly regenerated session, and `getUser(req)` must return that user afterwards. Without it
+   * the passkey sign-in routes answer 404 `not_found` (passkeys still work as a second factor).
+   */
+  onLogin?: (req: Request, userId: string) => void | Promise<void>;
+  /**
+   * Sends email codes: `sendgridEmail({ apiKey, from })` from 'express-mfa/sendgrid', `outboxEmail()`
+   * for development, or your own `{ send({ to, subject, text, html }) }`. Omit it and email codes are
+   * off. With it, every user whose `getUser` result has an `email` has the email factor implicitly.
+   */
+  email?: EmailSender;
+  /**
+   * Sends SMS codes: `twilioSms({ accountSid, authToken, from })` from 'express-mfa/twilio',
+   * `outboxSms()` for development, or your own `{ send({ to, body }) }`. Omit it and SMS is off.
+   */
+  sms?: SmsSender;
+  /** Email and SMS code rules: length 6, valid 5 minutes, 5 tries, 30 s between sends, 10 sends an hour. */
+  codes?: CodeOptions;
+  /** Your own wording for the emails and SMS express-mfa sends, per app and per language. */
+  messages?: MessageOptions;
+  /** Which phone numbers may be bound for SMS codes. */
+  phone?: PhoneOptions;
 }
 
 export interface MfaConfig {
@@ -61,6 +102,13 @@ export interface MfaConfig {
   freshMaxAgeMs: number;
   limits: Required<AttemptLimitOptions>;
   totp: Required<TotpOptions>;
+  webauthn: WebAuthnConfig | undefined;
+  onLogin: NonNullable<MfaOptions['onLogin']> | undefined;
+  email: DeliveryConfig['email'];
+  sms: DeliveryConfig['sms'];
+  codes: DeliveryConfig['codes'];
+  messages: DeliveryConfig['messages'];
+  phone: DeliveryConfig['phone'];
 }
 
 const TOP_KEYS = [
@@ -73,6 +121,13 @@ const TOP_KEYS = [
   'freshMaxAgeMs',
   'limits',
   'totp',
+  'webauthn',
+  'onLogin',
+  'email',
+  'sms',
+  'codes',
+  'messages',
+  'phone',
 ];
 const LIMIT_KEYS = ['maxFailures', 'windowMs', 'lockoutMs'];
 const TOTP_KEYS = ['pendingTtlMs', 'window'];
@@ -88,7 +143,7 @@ const STORE_METHODS = [
   'ttl',
 ];
 
-function fail(message: string): never {
+export function fail(message: string): never {
   throw new MfaOptionsError(`express-mfa: ${message}`);
 }
 
@@ -110,7 +165,7 @@ function distance(a: string, b: string): number {
   return row[b.length]!;
 }
 
-function checkKeys(object: object, allowed: string[], where: string): void {
+export function checkKeys(object: object, allowed: string[], where: string): void {
   for (const key of Object.keys(object)) {
     if (allowed.includes(key)) continue;
     const near = allowed.filter((k) => distance(k, key) <= Math.max(2, Math.floor(k.length / 3)));
@@ -119,7 +174,7 @@ function checkKeys(object: object, allowed: string[], where: string): void {
   }
 }
 
-function optionalObject(value: unknown, name: string, allowed: string[]): Record<string, unknown> {
+export function optionalObject(value: unknown, name: string, allowed: string[]): Record<string, unknown> {
   if (value === undefined) return {};
   if (typeof value !== 'object' || value === null || Array.isArray(value))
     fail(`\`${name}\` must be an object.`);
@@ -128,7 +183,7 @@ function optionalObject(value: unknown, name: string, allowed: string[]): Record
 }
 
 /** Whole milliseconds, at least one second: `15` meant as minutes would otherwise switch a limit off. */
-function duration(value: unknown, name: string, fallback: number): number {
+export function duration(value: unknown, name: string, fallback: number): number {
   if (value === undefined) return fallback;
   if (typeof value !== 'number' || !Number.isInteger(value) || value < 1000) {
     fail(
@@ -138,7 +193,7 @@ function duration(value: unknown, name: string, fallback: number): number {
   return value;
 }
 
-function integer(value: unknown, name: string, fallback: number, min: number, max: number): number {
+export function integer(value: unknown, name: string, fallback: number, min: number, max: number): number {
   if (value === undefined) return fallback;
   if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > max) {
     fail(`\`${name}\` must be a whole number from ${min} to ${max}, got ${String(value)}.`);
@@ -200,5 +255,8 @@ export function parseOptions(input: unknown): MfaConfig {
       pendingTtlMs: duration(totp.pendingTtlMs, 'totp.pendingTtlMs', 10 * MINUTE),
       window: integer(totp.window, 'totp.window', 1, 0, 10),
     },
+    webauthn: parseWebAuthnOptions(o.webauthn, o.issuer),
+    onLogin: fn(o.onLogin, 'onLogin', false, '(req, userId) => { req.session.user = users.get(userId) }'),
+    ...parseDeliveryOptions(o),
   };
 }

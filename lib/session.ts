@@ -14,11 +14,30 @@ export interface MfaSessionState {
   methods?: FactorName[];
   /** Set on a limited recovery session: it may only enrol factors until `until`. */
   recovery?: { until: number };
+  /** The pending passkey ceremony of this user (register or verify); see `PendingChallenge`. */
+  challenge?: PendingChallenge;
+}
+
+/**
+ * A WebAuthn challenge the server generated for one ceremony. The session binds it to the user and
+ * the purpose and says when it expires; single use is decided by a one-time marker in the store,
+ * because parallel requests load the same session.
+ */
+export interface PendingChallenge {
+  purpose: 'register' | 'verify' | 'login';
+  /** base64url, as sent in the options. */
+  challenge: string;
+  /** Injected clock, ms. */
+  expiresAt: number;
+  /** Registration only: the user handle (base64url) the options gave the authenticator. */
+  userHandle?: string;
 }
 
 declare module 'express-session' {
   interface SessionData {
     mfa?: MfaSessionState;
+    /** Passwordless sign-in's challenge: there is no user yet, so it cannot live in `mfa`. */
+    mfaLoginChallenge?: PendingChallenge;
   }
 }
 
@@ -38,6 +57,23 @@ const unavailable = () => new MfaError('unavailable', 'The session store is unav
 
 function promisify(run: (done: (err?: unknown) => void) => void): Promise<void> {
   return new Promise((resolve, reject) => run((err) => (err ? reject(unavailable()) : resolve())));
+}
+
+/** Saves the session before answering, so a store failure is a 503 rather than a lost write. */
+export async function saveSession(req: Request): Promise<void> {
+  const session = req.session;
+  if (!session) throw unavailable();
+  await promisify((done) => session.save(done));
+}
+
+/**
+ * A new session id with nothing of the old session kept: for a sign-in, where the old session was
+ * anonymous or someone else's (a session id fixed by an attacker must not become the signed-in one).
+ */
+export async function regenerateSession(req: Request): Promise<void> {
+  const session = req.session;
+  if (!session) throw unavailable();
+  await promisify((done) => session.regenerate(done));
 }
 
 /**

@@ -48,4 +48,29 @@ test('the tarball ships the build and its types, not the sources or tests', () =
   assert.ok(!existsSync(join(installed, 'lib')));
   assert.ok(!existsSync(join(installed, 'test')));
   assert.ok(!existsSync(join(installed, 'example-app')));
+  for (const sub of ['sendgrid', 'twilio']) {
+    assert.equal(manifest.exports[`./${sub}`].types, `./dist/delivery/${sub}.d.ts`);
+    assert.ok(existsSync(join(installed, 'dist', 'delivery', `${sub}.d.ts`)));
+  }
+  assert.equal(manifest.peerDependenciesMeta.twilio.optional, true);
+  assert.equal(manifest.peerDependenciesMeta['@sendgrid/mail'].optional, true);
+});
+
+// The provider SDKs are optional peers: only these subpaths load them.
+const adapters = `
+const email = sendgridEmail({ apiKey: 'SG.x', from: 'no-reply@acme.test' });
+const sms = twilioSms({ accountSid: 'AC' + '0'.repeat(32), authToken: 't', from: '+15005550006' });
+console.log(typeof email.send, typeof sms.send);`;
+
+test('the SendGrid and Twilio adapters load from their subpaths, in ESM and CommonJS', () => {
+  const esm = run(
+    'adapters.mjs',
+    `import { sendgridEmail } from 'express-mfa/sendgrid';\nimport { twilioSms } from 'express-mfa/twilio';${adapters}`,
+  );
+  assert.equal(esm, 'function function');
+  const cjs = run(
+    'adapters.cjs',
+    `const { sendgridEmail } = require('express-mfa/sendgrid');\nconst { twilioSms } = require('express-mfa/twilio');${adapters}`,
+  );
+  assert.equal(cjs, 'function function');
 });

@@ -9,6 +9,7 @@ import {
   showError,
   showVerifiedNotice,
 } from './api.js';
+import { addPasskey, passkeysSupported } from './passkeys.js';
 
 const $ = (id) => document.getElementById(id);
 const error = $('error');
@@ -33,11 +34,82 @@ async function loadStatus() {
   $('totp-status').textContent = enrolled ? 'On' : 'Off';
   $('backup-remaining').textContent = String(status.backupCodes.remaining);
   $('verified-at').textContent = status.verifiedAt ? formatTime(status.verifiedAt) : 'Not in this session';
-  $('backup-low').hidden = !(status.factors.length > 0 && status.backupCodes.remaining <= 3);
+  // Backup codes back up enrolled factors; email (implicit, never enrolled) does not count.
+  const enrolledFactors = status.factors.filter((f) => f !== 'email' && f !== 'backup_codes');
+  $('backup-low').hidden = !(enrolledFactors.length > 0 && status.backupCodes.remaining <= 3);
   $('totp-setup-start').hidden = enrolled;
   $('totp-remove').hidden = !enrolled;
-  $('backup-regenerate').hidden = status.factors.length === 0;
+  $('backup-regenerate').hidden = enrolledFactors.length === 0;
+  renderPasskeys(status.passkeys);
 }
+
+/** The passkeys card; `passkeys` is absent when the server has passkeys switched off. */
+function renderPasskeys(passkeys) {
+  $('passkeys-card').hidden = passkeys === undefined;
+  if (passkeys === undefined) return;
+  $('passkey-none').hidden = passkeys.length > 0;
+  $('passkey-add-form').hidden = !passkeysSupported();
+  $('passkey-list').replaceChildren(
+    ...passkeys.map((passkey) => {
+      const li = document.createElement('li');
+      li.dataset.id = passkey.id;
+      const name = document.createElement('span');
+      name.className = 'passkey-name';
+      name.textContent = passkey.name;
+      const details = document.createElement('small');
+      const used = passkey.lastUsedAt ? `last used ${formatTime(passkey.lastUsedAt)}` : 'not used yet';
+      const synced = passkey.backedUp ? ', synced' : '';
+      details.textContent = `Added ${formatTime(passkey.createdAt)}, ${used}${synced}`;
+      const rename = document.createElement('button');
+      rename.type = 'button';
+      rename.className = 'secondary passkey-rename';
+      rename.textContent = 'Rename';
+      rename.addEventListener('click', () => renamePasskey(rename, passkey));
+      const remove = document.createElement('button');
+      remove.type = 'button';
+      remove.className = 'danger passkey-remove';
+      remove.textContent = 'Remove';
+      remove.addEventListener('click', () => removePasskey(remove, passkey));
+      li.append(name, details, rename, remove);
+      return li;
+    }),
+  );
+}
+
+const passkeyPath = (passkey) => `/auth/mfa/webauthn/credentials/${encodeURIComponent(passkey.id)}`;
+
+function renamePasskey(button, passkey) {
+  const name = prompt('New name for this passkey', passkey.name);
+  if (name === null) return;
+  return run(button, async () => {
+    await api('PATCH', passkeyPath(passkey), { name });
+    await loadStatus();
+  });
+}
+
+function removePasskey(button, passkey) {
+  if (!confirm(`Remove the passkey "${passkey.name}"? It will no longer sign you in.`)) return;
+  return run(button, async () => {
+    try {
+      await api('DELETE', passkeyPath(passkey));
+    } catch (err) {
+      // The server wants the last factor's removal said out loud: ask, then say it.
+      if (err.body?.reason !== 'last_factor' || !confirm(err.message)) throw err;
+      await api('DELETE', passkeyPath(passkey), { confirmLastFactor: true });
+    }
+    await loadStatus();
+  });
+}
+
+$('passkey-add-form').addEventListener('submit', (event) => {
+  event.preventDefault();
+  return run($('passkey-add'), async () => {
+    const result = await addPasskey($('passkey-name').value.trim());
+    $('passkey-name').value = '';
+    if (result.backupCodes) showBackupCodes(result.backupCodes);
+    await loadStatus();
+  });
+});
 
 function showBackupCodes(codes) {
   $('backup-codes').replaceChildren(
@@ -103,6 +175,12 @@ $('totp-remove').addEventListener('click', (event) => {
     await api('DELETE', '/auth/mfa/totp');
     await loadStatus();
   });
+});
+
+// phone.js (text message codes) announces changes; binding a first phone can bring backup codes.
+document.addEventListener('mfa:changed', (event) => {
+  if (event.detail?.backupCodes) showBackupCodes(event.detail.backupCodes);
+  loadStatus().catch((err) => showError(error, err));
 });
 
 try {

@@ -1,4 +1,5 @@
 import { api, busy, hide, showError } from './api.js';
+import { passkeysSupported, signInWithPasskey } from './passkeys.js';
 
 const error = document.getElementById('error');
 
@@ -22,3 +23,17 @@ handle('login-form', 'login-submit', ({ email, password }) => api('POST', '/api/
 handle('signup-form', 'signup-submit', ({ email, password, name }) =>
   api('POST', '/api/signup', { email, password, name }),
 );
+
+// Passwordless: the passkey alone (with the device's PIN or biometrics) signs in.
+const passkeyButton = document.getElementById('passkey-login');
+passkeyButton.hidden = !passkeysSupported();
+document.getElementById('passkey-or').hidden = passkeyButton.hidden;
+passkeyButton.addEventListener('click', async () => {
+  hide(error);
+  try {
+    await busy(passkeyButton, signInWithPasskey);
+    location.assign('/account');
+  } catch (err) {
+    showError(error, err);
+  }
+});

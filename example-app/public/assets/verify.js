@@ -1,4 +1,5 @@
 import { api, bindLogout, busy, hide, safeNext, showError } from './api.js';
+import { verifyWithPasskey } from './passkeys.js';
 
 const $ = (id) => document.getElementById(id);
 const error = $('error');
@@ -31,15 +32,28 @@ function bind(formId, inputId, buttonId, path) {
 bind('totp-verify-form', 'totp-verify-code', 'totp-verify-submit', '/auth/mfa/totp/verify');
 bind('backup-verify-form', 'backup-verify-code', 'backup-verify-submit', '/auth/mfa/backup-codes/verify');
 
+$('passkey-verify').addEventListener('click', async () => {
+  hide(error);
+  try {
+    await busy($('passkey-verify'), verifyWithPasskey);
+    goBack();
+  } catch (err) {
+    showError(error, err);
+  }
+});
+
 try {
   const { factors } = await api('GET', '/auth/mfa/');
   const totp = factors.includes('totp');
   const backup = factors.includes('backup_codes');
+  const passkey = factors.includes('webauthn');
+  $('passkey-section').hidden = !passkey;
   $('totp-section').hidden = !totp;
   $('backup-section').hidden = !backup;
-  $('no-factors').hidden = totp || backup;
-  if (backup && !totp) $('backup-details').open = true;
-  (totp ? $('totp-verify-code') : $('backup-verify-code')).focus();
+  // Email and SMS codes have their own sections (codes.js); any factor means there is something to offer.
+  $('no-factors').hidden = factors.length > 0;
+  if (backup && !totp && !passkey) $('backup-details').open = true;
+  (totp ? $('totp-verify-code') : passkey ? $('passkey-verify') : $('backup-verify-code')).focus();
 } catch (err) {
   if (err.status === 401 && err.code === 'unauthenticated') location.assign('/');
   else showError(error, err);

@@ -46,7 +46,7 @@ export function backupCodeRoutes(core: MfaCore): Router {
   router.post('/', async (req, res) => {
     parseBody(emptyBody, req.body);
     const who = core.actor(req, { allowRecovery: true });
-    const factors = (await core.factors(who.userId, who.user)).filter((f) => f !== 'backup_codes');
+    const factors = await core.enrolledFactors(who.userId, who.user);
     if (factors.length === 0) {
       throw new MfaError('not_enrolled', 'Set up a second factor first; backup codes back it up.', {
         factors: [],

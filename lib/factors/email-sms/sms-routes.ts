@@ -1,0 +1,174 @@
+import { type Request, Router } from 'express';
+import { z } from 'zod';
+import { codeBody, emptyBody } from '../../bodies.js';
+import type { MfaCore } from '../../core.js';
+import { maskPhone } from '../../delivery/mask.js';
+import { MfaError } from '../../errors.js';
+import { parseBody } from '../../http.js';
+import { keys } from '../../keys.js';
+import { elevateSession } from '../../session.js';
+import { codeKeys, smsRecordKeys } from './code-keys.js';
+import { type CodeTarget, createCodeService } from './code-service.js';
+import { parsePhone } from './phone.js';
+import { createMessageRenderer } from './render-message.js';
+import { sendSecurityNotice } from './security-notice.js';
+
+/** A phone number at rest: encrypted (it is personal data), bound to the user by the cipher's context. */
+interface StoredPhone {
+  phone: string;
+  createdAt?: number;
+  expiresAt?: number;
+}
+
+const phoneBody = z.object({
+  phone: z
+    .string({ error: 'send the number as a JSON string, like { "phone": "+14155552671" }.' })
+    .max(32, { error: 'a phone number is at most 32 characters.' }),
+});
+
+/**
+ * `/sms`: bind a phone number by proving it receives a code (setup, confirm), then use it as a
+ * second factor (send, verify); `GET /` shows it masked; `DELETE /` removes it.
+ */
+export function smsRoutes(core: MfaCore): Router {
+  const router = Router();
+  // Without a sender the routes do not exist: the router answers 404 like any unknown route.
+  if (!core.config.sms) return router;
+  const { store, keyring, config } = core;
+  const codes = createCodeService(core);
+  const render = createMessageRenderer(config);
+  const context = (kind: 'bound' | 'pending', userId: string) => `sms-phone:${kind}:${userId}`;
+  const resendAfter = Math.ceil(config.codes.resendCooldownMs / 1000);
+
+  async function read(kind: 'bound' | 'pending', userId: string) {
+    const raw = await store.get(kind === 'bound' ? codeKeys.phone(userId) : codeKeys.pendingPhone(userId));
+    if (raw === null) return undefined;
+    const record = JSON.parse(raw) as StoredPhone;
+    if (record.expiresAt !== undefined && record.expiresAt <= core.now()) return undefined;
+    return { record, phone: keyring.decrypt(record.phone, context(kind, userId)) };
+  }
+
+  async function boundPhone(userId: string) {
+    const bound = await read('bound', userId);
+    if (!bound) throw new MfaError('not_enrolled', 'No phone number is set up for this account.');
+    return bound;
+  }
+
+  const signIn = (userId: string, phone: string): CodeTarget => ({
+    userId,
+    channel: 'sms',
+    purpose: 'sign_in',
+    destination: phone,
+  });
+
+  router.get('/', async (req, res) => {
+    const who = core.actor(req, { allowRecovery: true });
+    const bound = await read('bound', who.userId);
+    res.json({ enrolled: bound !== undefined, phone: bound ? maskPhone(bound.phone) : null });
+  });
+
+  // Changing the number is binding a new one: the same two steps, under the same fresh-MFA rule.
+  router.post('/setup', async (req, res) => {
+    const { phone: input } = parseBody(phoneBody, req.body);
+    const phone = parsePhone(input, config.phone.allowedCountries);
+    const who = core.actor(req, { allowRecovery: true });
+    // Also before sending: a password alone must not be able to text codes to any number.
+    await core.requireFresh(req, who);
+    const target: CodeTarget = {
+      userId: who.userId,
+      channel: 'sms',
+      purpose: 'confirm_phone',
+      destination: phone.number,
+    };
+    const { expiresAt } = await codes.send(req, target, (values) => ({
+      to: phone.number,
+      body: render.phoneConfirmationSms(values, req, who.user),
+    }));
+    const pending: StoredPhone = {
+      phone: keyring.encrypt(phone.number, context('pending', who.userId)),
+      expiresAt,
+    };
+    await store.set(codeKeys.pendingPhone(who.userId), JSON.stringify(pending), config.codes.ttlMs);
+    res.json({ ok: true, phone: phone.display, expiresAt, resendAfter });
+  });
+
+  router.post('/confirm', async (req, res) => {
+    const { code } = parseBody(codeBody, req.body);
+    const who = core.actor(req, { allowRecovery: true });
+    const pending = await read('pending', who.userId);
+    if (!pending) {
+      throw new MfaError(
+        'not_enrolled',
+        'Start with POST /sms/setup; the number waiting for confirmation is missing or expired.',
+      );
+    }
+    await core.requireFresh(req, who);
+    // The code is bound to the pending number and taken atomically: of parallel confirms, one wins.
+    await codes.redeem(req, { ...signIn(who.userId, pending.phone), purpose: 'confirm_phone' }, code);
+    await store.delete(codeKeys.pendingPhone(who.userId));
+    const record: StoredPhone = {
+      phone: keyring.encrypt(pending.phone, context('bound', who.userId)),
+      createdAt: core.now(),
+    };
+    await store.set(codeKeys.phone(who.userId), JSON.stringify(record));
+    const backupCodes = await core.issueBackupCodesIfNone(who.userId);
+    core.emit(req, who.userId, { type: 'enrolled', factor: 'sms' });
+    // Confirming proves the factor, so it elevates like a verification; a recovery session stays limited.
+    if (!who.recovery) {
+      try {
+        await elevateSession(req, who.userId, 'sms', core.now());
+      } catch (error) {
+        // Codes the user never saw are no backup: drop them so the account page offers new ones.
+        if (backupCodes) await store.delete(keys.backupCodes(who.userId)).catch(() => {});
+        throw error;
+      }
+    }
+    sendSecurityNotice(core, render, req, who, 'phone_added', pending.phone);
+    const phone = maskPhone(pending.phone);
+    res.json(backupCodes ? { ok: true, phone, backupCodes } : { ok: true, phone });
+  });
+
+  router.post('/send', async (req, res) => {
+    parseBody(emptyBody, req.body);
+    const who = core.actor(req, { allowRecovery: false });
+    const { phone } = await boundPhone(who.userId);
+    const { expiresAt } = await codes.send(req, signIn(who.userId, phone), (values) => ({
+      to: phone,
+      body: render.signInSms(values, req, who.user),
+    }));
+    res.json({ ok: true, sentTo: maskPhone(phone), expiresAt, resendAfter });
+  });
+
+  router.post('/verify', async (req: Request, res) => {
+    const { code } = parseBody(codeBody, req.body);
+    const who = core.actor(req, { allowRecovery: false });
+    const bound = await boundPhone(who.userId);
+    await codes.redeem(req, signIn(who.userId, bound.phone), code);
+    if (!keyring.isCurrent(bound.record.phone)) {
+      // After a rotation of `secret`, move this number to the current key so old secrets can be retired.
+      const rotated: StoredPhone = {
+        ...bound.record,
+        phone: keyring.encrypt(bound.phone, context('bound', who.userId)),
+      };
+      await store.set(codeKeys.phone(who.userId), JSON.stringify(rotated));
+    }
+    const verifiedAt = core.now();
+    await elevateSession(req, who.userId, 'sms', verifiedAt);
+    core.emit(req, who.userId, { type: 'verified', factor: 'sms' });
+    res.json({ ok: true, verifiedAt });
+  });
+
+  router.delete('/', async (req, res) => {
+    parseBody(emptyBody, req.body);
+    const who = core.actor(req, { allowRecovery: false });
+    const { phone } = await boundPhone(who.userId);
+    await core.requireFresh(req, who);
+    await store.delete(...smsRecordKeys(who.userId));
+    await core.afterFactorRemoved(who.userId, who.user);
+    core.emit(req, who.userId, { type: 'factor_removed', factor: 'sms' });
+    sendSecurityNotice(core, render, req, who, 'phone_removed', phone);
+    res.json({ ok: true });
+  });
+
+  return router;
+}

@@ -1,0 +1,94 @@
+import type { RegistrationResponseJSON } from '@simplewebauthn/server';
+import { Router } from 'express';
+import { emptyBody } from '../../bodies.js';
+import { MfaError } from '../../errors.js';
+import { parseBody } from '../../http.js';
+import { keys } from '../../keys.js';
+import { elevateSession } from '../../session.js';
+import { beginUserCeremony, userChallenge, userChallengeMarker } from './challenges.js';
+import { type PasskeyRecord, summarize } from './passkey-records.js';
+import { registerBody } from './webauthn-bodies.js';
+import { checkRegistration, registrationOptions } from './webauthn-ceremonies.js';
+import { passkeyAttempt, refuse, type WebAuthnContext } from './webauthn-context.js';
+
+/** Enough for every device a person owns; bounds what one account can make us store. */
+export const MAX_PASSKEYS = 20;
+
+const tooMany = () =>
+  new MfaError('already_enrolled', `An account can have at most ${MAX_PASSKEYS} passkeys. Remove one first.`);
+
+/** `POST /register/options` and `POST /register/verify`: adding a passkey. */
+export function registrationRoutes(ctx: WebAuthnContext): Router {
+  const { core, config, records } = ctx;
+  const router = Router();
+
+  router.post('/register/options', async (req, res) => {
+    parseBody(emptyBody, req.body);
+    const who = core.actor(req, { allowRecovery: true });
+    // Adding a factor next to an existing one needs a fresh MFA: a stolen password alone must not do it.
+    await core.requireFresh(req, who);
+    const existing = await records.list(who.userId);
+    if (existing.length >= MAX_PASSKEYS) throw tooMany();
+    const userHandle = await records.userHandle(who.userId);
+    const challenge = await beginUserCeremony(core, config, req, who.userId, 'register', { userHandle });
+    const label = who.user?.email ?? who.user?.name ?? who.userId;
+    res.json(
+      await registrationOptions({
+        config,
+        challenge,
+        userHandle,
+        userName: label,
+        displayName: who.user?.name ?? label,
+        exclude: existing,
+      }),
+    );
+  });
+
+  router.post('/register/verify', async (req, res) => {
+    const body = parseBody(registerBody, req.body);
+    const who = core.actor(req, { allowRecovery: true });
+    await core.requireFresh(req, who);
+    const pending = userChallenge(core, req, who.userId, 'register');
+    const credential =
+      pending?.userHandle === undefined
+        ? null
+        : await checkRegistration(config, body.response as RegistrationResponseJSON, pending.challenge);
+    if (!pending?.userHandle || !credential) return refuse(ctx, req, who.userId);
+    // One credential, one account: sign-in finds the user by the credential id.
+    if ((await records.owner(credential.id)) !== null) {
+      throw new MfaError('already_enrolled', 'This passkey is already registered.');
+    }
+    if ((await records.ids(who.userId)).length >= MAX_PASSKEYS) throw tooMany();
+    // Redeeming the challenge is the single use: of parallel submissions, exactly one gets past here.
+    await passkeyAttempt(ctx, req, who.userId, userChallengeMarker(who.userId, pending));
+
+    const now = core.now();
+    const count = (await records.ids(who.userId)).length;
+    const record: PasskeyRecord = {
+      ...credential,
+      name: body.name ?? `Passkey ${count + 1}`,
+      userHandle: pending.userHandle,
+      createdAt: now,
+      lastUsedAt: null,
+    };
+    await records.add(who.userId, record);
+    const backupCodes = await core.issueBackupCodesIfNone(who.userId);
+    core.emit(req, who.userId, { type: 'enrolled', factor: 'webauthn' });
+    if (who.recovery) {
+      // A recovery session stays limited (not elevated); the redeemed challenge is just tidied away.
+      if (req.session.mfa) delete req.session.mfa.challenge;
+    } else {
+      // Registering proves the passkey, so it elevates like a verification.
+      try {
+        await elevateSession(req, who.userId, 'webauthn', now);
+      } catch (error) {
+        // Codes the user never saw are no backup: drop them so the account page offers new ones.
+        if (backupCodes) await core.store.delete(keys.backupCodes(who.userId)).catch(() => {});
+        throw error;
+      }
+    }
+    res.json({ ok: true, passkey: summarize(record), ...(backupCodes ? { backupCodes } : {}) });
+  });
+
+  return router;
+}

@@ -1,0 +1,61 @@
+import type { AuthenticationResponseJSON } from '@simplewebauthn/server';
+import { Router } from 'express';
+import { emptyBody } from '../../bodies.js';
+import { parseBody } from '../../http.js';
+import { elevateSession } from '../../session.js';
+import { beginUserCeremony, userChallenge, userChallengeMarker } from './challenges.js';
+import { assertionBody } from './webauthn-bodies.js';
+import { authenticationOptions, checkAssertion } from './webauthn-ceremonies.js';
+import { noPasskeys, passkeyAttempt, recordUse, refuse, type WebAuthnContext } from './webauthn-context.js';
+
+/** `POST /verify/options` and `POST /verify/verify`: a passkey as second factor or step-up. */
+export function verificationRoutes(ctx: WebAuthnContext): Router {
+  const { core, config, records } = ctx;
+  const router = Router();
+
+  router.post('/verify/options', async (req, res) => {
+    parseBody(emptyBody, req.body);
+    const who = core.actor(req, { allowRecovery: false });
+    const passkeys = await records.list(who.userId);
+    if (passkeys.length === 0) throw noPasskeys();
+    const challenge = await beginUserCeremony(core, config, req, who.userId, 'verify');
+    // A second factor proves possession; user verification is welcome but not demanded here.
+    res.json(
+      await authenticationOptions({ config, challenge, allow: passkeys, userVerification: 'preferred' }),
+    );
+  });
+
+  router.post('/verify/verify', async (req, res) => {
+    const { response } = parseBody(assertionBody, req.body);
+    const who = core.actor(req, { allowRecovery: false });
+    if ((await records.ids(who.userId)).length === 0) throw noPasskeys();
+    const pending = userChallenge(core, req, who.userId, 'verify');
+    // Only this user's passkeys are looked at: an attacker's own passkey cannot answer the victim's challenge.
+    const record = pending ? await records.get(who.userId, response.id) : undefined;
+    const assertion =
+      pending && record
+        ? await checkAssertion({
+            config,
+            response: response as AuthenticationResponseJSON,
+            challenge: pending.challenge,
+            record,
+            requireUserVerification: false,
+          })
+        : null;
+    // WebAuthn §7.2 step 6: with the user identified beforehand, a user handle, if sent, must be theirs.
+    const handle = response.response.userHandle;
+    if (!pending || !record || !assertion || (handle && handle !== record.userHandle)) {
+      return refuse(ctx, req, who.userId);
+    }
+    // Single use, decided atomically with the attempt limit: of parallel replays exactly one passes.
+    await passkeyAttempt(ctx, req, who.userId, userChallengeMarker(who.userId, pending));
+    if (!(await recordUse(ctx, req, who.userId, record.id, assertion))) return refuse(ctx, req, who.userId);
+
+    const verifiedAt = core.now();
+    await elevateSession(req, who.userId, 'webauthn', verifiedAt);
+    core.emit(req, who.userId, { type: 'verified', factor: 'webauthn' });
+    res.json({ ok: true, verifiedAt });
+  });
+
+  return router;
+}

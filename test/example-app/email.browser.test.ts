@@ -1,0 +1,183 @@
+import assert from 'node:assert/strict';
+import { once } from 'node:events';
+import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { after, before, describe, test } from 'node:test';
+import { type Browser, chromium, type Page } from 'playwright-core';
+import { createExampleApp } from '../../example-app/app.js';
+import { deliveryFromEnv } from '../../example-app/delivery.js';
+import { startRedis, type TestRedis } from '../helpers/redis-server.js';
+
+// Email and SMS codes in the example app, in real headless Chromium, with no provider keys: codes go to
+// the dev outbox and are read from its page, as a newcomer trying the example would.
+describe('example app: codes by email and text message', () => {
+  let redis: TestRedis | undefined;
+  let closeApp: (() => Promise<void>) | undefined;
+  let server: Server | undefined;
+  let browser: Browser | undefined;
+  let page: Page;
+  let outbox: Page;
+  let base = '';
+  const logs: string[] = [];
+  const pageErrors: string[] = [];
+
+  const email = `grace.${Date.now()}@example.com`;
+  /** The app's clock runs ahead by this much: resend cooldowns pass without sleeping. */
+  let skewMs = 0;
+  const password = 'correct horse battery staple';
+
+  before(async () => {
+    redis = await startRedis();
+    const log = (line: string) => logs.push(line);
+    const example = await createExampleApp({
+      redisUrl: redis.url,
+      log,
+      delivery: await deliveryFromEnv({}, log),
+      now: () => Date.now() + skewMs,
+    });
+    closeApp = example.close;
+    server = example.app.listen(0, '127.0.0.1');
+    await once(server, 'listening');
+    base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+
+    browser = await chromium.launch({
+      executablePath: '/usr/bin/chromium',
+      headless: true,
+      args: [
+        '--no-sandbox',
+        '--disable-gpu',
+        '--disable-background-networking',
+        '--disable-sync',
+        '--no-first-run',
+      ],
+    });
+    const context = await browser.newContext();
+    page = await context.newPage();
+    outbox = await context.newPage();
+    for (const p of [page, outbox]) {
+      p.setDefaultTimeout(10_000);
+      p.on('pageerror', (err) => pageErrors.push(err.message));
+      p.on('console', (msg) => {
+        if (msg.type() === 'error' && !msg.text().includes('Failed to load resource'))
+          pageErrors.push(msg.text());
+      });
+    }
+  });
+
+  after(async () => {
+    await browser?.close();
+    if (server) {
+      server.closeAllConnections();
+      await new Promise((resolve) => server?.close(resolve));
+    }
+    await closeApp?.();
+    await redis?.close();
+  });
+
+  // biome-ignore lint/performance/useDomNodeTextContent: a Playwright locator method, not the DOM property.
+  const text = async (p: Page, selector: string) => (await p.locator(selector).innerText()).trim();
+
+  /** The code in the newest outbox message for `channel`, read from the /dev/outbox page. */
+  async function codeFromOutbox(channel: 'email' | 'sms', to: string): Promise<string> {
+    await outbox.goto(`${base}/dev/outbox`);
+    const newest = outbox.locator(`.outbox-message[data-channel="${channel}"]`).first();
+    await newest.waitFor();
+    assert.equal(await newest.getAttribute('data-to'), to);
+    // biome-ignore lint/performance/useDomNodeTextContent: a Playwright locator method, not the DOM property.
+    const body = await newest.locator('.outbox-text').innerText();
+    return /\b(\d{6})\b/.exec(body)?.[1] ?? assert.fail(`no code in ${body}`);
+  }
+
+  test('a new user confirms the sensitive action with a code from the email outbox', async () => {
+    assert.ok(
+      logs.some((line) => line.includes('/dev/outbox')),
+      'the app says where codes go',
+    );
+
+    await page.goto(`${base}/`);
+    await page.locator('#signup-email').fill(email);
+    await page.locator('#signup-password').fill(password);
+    await page.locator('#signup-submit').click();
+    await page.waitForURL(`${base}/account`);
+    await page.locator('#email-codes', { hasText: email }).waitFor();
+
+    await page.locator('#nav-sensitive').click();
+    await page.waitForURL(`${base}/sensitive`);
+    await page.locator('#sensitive-run').click();
+    await page.waitForURL(`${base}/verify?next=%2Fsensitive`);
+    await page.locator('#email-section').waitFor({ state: 'visible' });
+    assert.ok(await page.locator('#no-factors').isHidden(), 'email is a factor: nothing to set up first');
+
+    await page.locator('#email-send').click();
+    await page.locator('#email-sent', { hasText: 'g***@example.com' }).waitFor();
+    const code = await codeFromOutbox('email', email);
+    assert.match(
+      await text(outbox, '.outbox-message[data-channel="email"] .outbox-subject'),
+      /verification code/,
+    );
+
+    // A wrong code is refused and keeps the user here.
+    await page.locator('#email-verify-code').fill(code === '000000' ? '111111' : '000000');
+    await page.locator('#email-verify-submit').click();
+    await page.locator('#error', { hasText: 'not valid' }).waitFor();
+
+    await page.locator('#email-verify-code').fill(code);
+    await page.locator('#email-verify-submit').click();
+    await page.waitForURL(`${base}/sensitive`);
+    assert.equal(await text(page, '#notice'), 'Verified. You can continue.');
+    await page.locator('#sensitive-run').click();
+    await page.locator('#sensitive-result').waitFor({ state: 'visible' });
+    assert.equal(await text(page, '#sensitive-result h2'), 'Your export is ready');
+  });
+
+  test('binding a phone on the account page, then verifying with a text message after a new login', async () => {
+    await page.locator('#nav-account').click();
+    await page.waitForURL(`${base}/account`);
+    await page.locator('#sms-status', { hasText: 'Off' }).waitFor();
+    // The session was just verified by email, so adding a factor needs no new step-up.
+    await page.locator('#sms-phone').fill('+1 415 555 2671');
+    await page.locator('#sms-setup-submit').click();
+    await page.locator('#sms-confirm-form').waitFor({ state: 'visible' });
+    const code = await codeFromOutbox('sms', '+14155552671');
+    await page.locator('#sms-confirm-code').fill(code);
+    await page.locator('#sms-confirm-submit').click();
+    await page.locator('#sms-status', { hasText: 'On, to +*******2671' }).waitFor();
+    // The first real factor brings backup codes, shown once.
+    await page.locator('#backup-codes-panel').waitFor({ state: 'visible' });
+    assert.equal(await page.locator('#backup-codes li').count(), 10);
+    await page.locator('#backup-codes-done').click();
+    assert.match(
+      await text(outbox, '.outbox-message[data-channel="sms"] .outbox-text'),
+      /confirm this phone number/,
+    );
+
+    await page.locator('#logout').click();
+    await page.waitForURL(`${base}/`);
+    await page.locator('#login-email').fill(email);
+    await page.locator('#login-password').fill(password);
+    await page.locator('#login-submit').click();
+    await page.waitForURL(`${base}/account`);
+    await page.goto(`${base}/verify?next=%2Faccount`);
+    await page.locator('#sms-section').waitFor({ state: 'visible' });
+    assert.match(await text(page, '#sms-to'), /2671/);
+    await page.locator('#sms-send').click();
+    // Within 30 s of the confirmation code: the app asks the user to wait.
+    await page.locator('#error', { hasText: 'sent a moment ago' }).waitFor();
+    skewMs += 31_000;
+    await page.locator('#sms-send').click();
+    await page.locator('#sms-sent').waitFor({ state: 'visible' });
+    await page.locator('#sms-verify-code').fill(await codeFromOutbox('sms', '+14155552671'));
+    await page.locator('#sms-verify-submit').click();
+    await page.waitForURL(`${base}/account`);
+    await page.locator('#verified-at').waitFor();
+    assert.notEqual(await text(page, '#verified-at'), 'Not in this session');
+
+    // The security notice went to the account's email.
+    await outbox.goto(`${base}/dev/outbox`);
+    assert.ok(
+      (await outbox.locator('.outbox-subject').allInnerTexts()).some((s) => s.includes('security notice')),
+      'a security notice was emailed',
+    );
+    assert.deepEqual(pageErrors, [], 'no script errors in the pages');
+  });
+});
