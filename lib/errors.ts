@@ -9,6 +9,7 @@ export const ERROR_STATUS = {
   recovery_only: 403,
   not_found: 404,
   already_enrolled: 409,
+  last_factor: 409,
   payload_too_large: 413,
   unsupported_media_type: 415,
   too_many_attempts: 429,

@@ -94,7 +94,7 @@ function removePasskey(button, passkey) {
       await api('DELETE', passkeyPath(passkey));
     } catch (err) {
       // The server wants the last factor's removal said out loud: ask, then say it.
-      if (err.body?.reason !== 'last_factor' || !confirm(err.message)) throw err;
+      if (err.body?.error !== 'last_factor' || !confirm(err.message)) throw err;
       await api('DELETE', passkeyPath(passkey), { confirmLastFactor: true });
     }
     await loadStatus();

@@ -50,9 +50,8 @@ export function credentialRoutes(ctx: WebAuthnContext): Router {
     // Turning MFA off by accident is easy to do and hard to notice: it has to be said explicitly.
     if (confirmLastFactor !== true && (await isLastFactor(who, record.id))) {
       throw new MfaError(
-        'already_enrolled',
+        'last_factor',
         'This passkey is your last second factor: removing it turns two-factor authentication off and deletes your backup codes. Send { "confirmLastFactor": true } to remove it anyway.',
-        { reason: 'last_factor' },
       );
     }
     await records.remove(who.userId, record.id);

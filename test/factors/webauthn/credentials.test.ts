@@ -77,7 +77,7 @@ describe('managing passkeys', () => {
     // The last one: 409 with a sentence, unless confirmed.
     const last = await agent.delete(path(second.id)).send({}).expect(409);
     assert.match(last.body.message, /last second factor.*confirmLastFactor/);
-    assert.equal(last.body.reason, 'last_factor');
+    assert.equal(last.body.error, 'last_factor');
     const refused = await agent.delete(path(second.id)).send({ confirmLastFactor: 'yes' }).expect(400);
     assert.equal(refused.body.error, 'invalid_request');
     await agent.delete(path(second.id)).send({ confirmLastFactor: true }).expect(200);
