@@ -68,12 +68,12 @@ export function errorHandler(report: (error: unknown) => void): ErrorRequestHand
       return sendError(res, new MfaError('unsupported_media_type', 'Send the JSON body as UTF-8.'));
     }
     const status = (error as { status?: unknown })?.status;
-    if (
-      (error as { expose?: unknown })?.expose === true &&
-      typeof status === 'number' &&
-      status >= 400 &&
-      status < 500
-    ) {
+    // Parser and router errors about the request itself (a bad body, a malformed %-escape in a path
+    // parameter) carry a 4xx status: they are the client's mistake, never a 500.
+    if (error instanceof URIError || (error as { code?: unknown })?.code === 'URI_ERROR') {
+      return sendError(res, new MfaError('invalid_request', 'The path is not valid %-encoding.'));
+    }
+    if (typeof status === 'number' && status >= 400 && status < 500) {
       return sendError(res, new MfaError('invalid_request', 'The request body could not be read.'));
     }
     report(error);

@@ -116,3 +116,14 @@ test('GET / describes the account for its page', async () => {
   });
   await supertest(t.app).get('/auth/mfa/').expect(401);
 });
+
+test('a malformed %-escape in a path parameter is a 400, never a 500', async () => {
+  const t = await makeTestApp(redis.client(), {
+    webauthn: { rpId: 'example.com', rpName: 'Acme', origin: 'https://example.com' },
+  });
+  const agent = await t.signIn('pct');
+  for (const method of ['patch', 'delete'] as const) {
+    const res = await agent[method]('/auth/mfa/webauthn/credentials/%E0%A4%A').send({}).expect(400);
+    assert.equal(res.body.error, 'invalid_request');
+  }
+});

@@ -15,11 +15,13 @@ export const codeKeys = {
   cooldown: (userId: string, channel: Channel) => `${userTag(userId)}:code:${channel}:cooldown`,
   sends: (userId: string, channel: Channel) => `${userTag(userId)}:code:${channel}:sends`,
   /**
-   * Sends to one address or number, whoever asks. Tagged by the destination's keyed hash, not by a
-   * user: the address never appears in a key, and this single-key counter may live on any slot.
+   * Sends to one address or number, whoever asks, per purpose: anyone may type a victim's number
+   * into /sms/setup, and those confirmation texts must not use up the owner's sign-in sends.
+   * Tagged by the destination's keyed hash, not by a user: the address never appears in a key, and
+   * this single-key counter may live on any slot.
    */
-  destinationSends: (destinationHash: string, channel: Channel) =>
-    `{d:${destinationHash}}:code:${channel}:sends`,
+  destinationSends: (destinationHash: string, channel: Channel, purpose: CodePurpose) =>
+    `{d:${destinationHash}}:code:${channel}:${purpose}:sends`,
   /** The bound phone number (encrypted). */
   phone: (userId: string) => `${userTag(userId)}:sms`,
   /** A number waiting for its confirmation code (encrypted). */

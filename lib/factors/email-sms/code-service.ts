@@ -68,7 +68,7 @@ export function createCodeService(core: MfaCore) {
     );
     const destination = keyring.hash(`destination:${t.channel}`, t.destination).split('.')[1]!.slice(0, 22);
     await spend(
-      codeKeys.destinationSends(destination, t.channel),
+      codeKeys.destinationSends(destination, t.channel, t.purpose),
       codes.maxSendsPerDestinationPerHour,
       HOUR,
       'Too many codes were sent to this address.',

@@ -201,6 +201,31 @@ describe('SMS as a second factor', () => {
     await fresh.get('/guarded').expect(200);
   });
 
+  test("strangers typing the owner's number into /sms/setup cannot use up the owner's sign-in sends", async () => {
+    const t = await smsOnly({ codes: { maxSendsPerDestinationPerHour: 2, resendCooldownMs: 1000 } });
+    const owner = await t.signIn('own');
+    await owner.post('/auth/mfa/sms/setup').send({ phone: '+14155552671' }).expect(200);
+    await owner
+      .post('/auth/mfa/sms/confirm')
+      .send({ code: lastCode(t.sms) })
+      .expect(200);
+    for (const stranger of ['s1', 's2']) {
+      const agent = await t.signIn(stranger);
+      const res = await agent.post('/auth/mfa/sms/setup').send({ phone: '+14155552671' });
+      assert.ok(res.status === 200 || res.status === 429, `${res.status}`);
+    }
+    const late = await t.signIn('s3');
+    const capped = await late.post('/auth/mfa/sms/setup').send({ phone: '+14155552671' }).expect(429);
+    assert.match(capped.body.message, /sent to this address/);
+    t.clock.advance(60_000);
+    const fresh = await t.signIn('own');
+    await fresh.post('/auth/mfa/sms/send').send({}).expect(200);
+    await fresh
+      .post('/auth/mfa/sms/verify')
+      .send({ code: lastCode(t.sms) })
+      .expect(200);
+  });
+
   test('changing the number is binding a new one; codes for the old number stop working', async () => {
     const { t, fresh } = await boundUser('hap');
     await fresh.post('/auth/mfa/sms/send').send({}).expect(200);
