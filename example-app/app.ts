@@ -15,6 +15,7 @@ import {
   RedisStore,
 } from '../lib/index.js';
 import { devOutboxRouter, type ExampleDelivery } from './delivery.js';
+import { sessionEnder } from './end-sessions.js';
 import { type User, UserDirectory } from './users.js';
 
 /** What the session remembers about the signed-in user (the app's primary login). */
@@ -222,7 +223,15 @@ export async function createExampleApp(
         appSession(req).user = toSessionUser(user);
       },
       ...(opts.now ? { now: opts.now } : {}),
-      ...(opts.delivery?.email ? { email: opts.delivery.email } : {}),
+      ...(opts.delivery?.email
+        ? {
+            email: opts.delivery.email,
+            // Account recovery for users who lost every factor: a code to the address on file.
+            findUserByEmail: (email: string) => users.findByEmail(email),
+            // Completing recovery signs the user out everywhere else (their old sessions may be a thief's).
+            endSessions: sessionEnder(sessionStore),
+          }
+        : {}),
       ...(opts.delivery?.sms ? { sms: opts.delivery.sms } : {}),
     });
   } catch (err) {
@@ -262,7 +271,7 @@ export async function createExampleApp(
   );
 
   // Pages: plain HTML; their scripts call the JSON API.
-  const page = (file: string, access: 'guest' | 'user') => (req: Request, res: Response) => {
+  const page = (file: string, access: 'guest' | 'user' | 'any') => (req: Request, res: Response) => {
     const user = currentUser(req);
     if (access === 'user' && !user) return res.redirect(303, '/');
     if (access === 'guest' && user) return res.redirect(303, '/account');
@@ -273,6 +282,8 @@ export async function createExampleApp(
   app.get('/account', page('account.html', 'user'));
   app.get('/verify', page('verify.html', 'user'));
   app.get('/sensitive', page('sensitive.html', 'user'));
+  // Recovery is for people who cannot finish signing in: signed in or not, and in the recovery session.
+  app.get('/recover', page('recover.html', 'any'));
 
   // The package's JSON API (it parses its own bodies).
   app.use('/auth/mfa', mfa.router);
@@ -324,6 +335,15 @@ export async function createExampleApp(
     if (req.session) await destroy(req);
     res.clearCookie(COOKIE_NAME, { path: '/', httpOnly: true, sameSite: 'lax' });
     res.json({ ok: true });
+  });
+
+  // What this setup offers, so pages show only what works (recovery and SMS need their senders).
+  api.get('/features', (_req, res) => {
+    res.json({
+      recovery: Boolean(opts.delivery?.email),
+      sms: Boolean(opts.delivery?.sms),
+      passkeys: true,
+    });
   });
 
   api.get('/me', (req, res) => {

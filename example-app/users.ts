@@ -69,4 +69,10 @@ export class UserDirectory {
     const stored = this.#byId.get(id);
     return stored && toUser(stored);
   }
+
+  /** The account with this (normalised) email, for account recovery. */
+  findByEmail(email: string): User | undefined {
+    const stored = this.#byEmail.get(email);
+    return stored && toUser(stored);
+  }
 }

@@ -1,12 +1,18 @@
 import type { Request } from 'express';
 import { createKeyring, type Keyring } from './crypto.js';
+import type { EmailMessage } from './delivery/sender.js';
 import { MfaError } from './errors.js';
-import { createEmitter, type Emit } from './events.js';
+import { createEmitter, type Emit, type MessagePurpose } from './events.js';
 import { backupCodeContext, generateBackupCodes } from './factors/backup-codes/backup-codes.js';
+import { deliver } from './factors/email-sms/deliver.js';
+import { emailAddressOf } from './factors/email-sms/email-address.js';
+import { createMessageRenderer } from './factors/email-sms/render-message.js';
 import type { FactorDefinition } from './factors/factor.js';
 import { type FactorName, keys } from './keys.js';
 import type { MfaConfig, MfaUser } from './options.js';
+import { noticeFor, sendSecurityNotice } from './security-notices.js';
 import { recoveryUserId, stateFor } from './session.js';
+import type { FailureState } from './stores/store.js';
 
 /** Who a request acts for. */
 export interface Actor {
@@ -25,8 +31,31 @@ const BACKUP_CODE_COUNT = 10;
  */
 export function createCore(config: MfaConfig, definitions: readonly FactorDefinition[]) {
   const keyring: Keyring = createKeyring(config.secrets);
-  const emit: Emit = createEmitter(config.onEvent, config.now);
+  const report = createEmitter(config.onEvent, config.now);
+  const messages = createMessageRenderer(config);
   const { store } = config;
+
+  /**
+   * Reports the event, then emails the security notice it calls for (see `noticeFor`) to `user`, or
+   * by default to the request's own user when that is `userId`; `null` means nobody is to be told.
+   */
+  const emit: Emit = (req, userId, event, user) => {
+    report(req, userId, event);
+    const notice = noticeFor(event);
+    if (!notice) return;
+    const to = user === undefined ? ownUser(req, userId) : (user ?? undefined);
+    sendSecurityNotice(core, messages, req, userId, to, notice);
+  };
+
+  /** The app's user on this request if it is `userId`; a notice must never go to someone else. */
+  function ownUser(req: Request, userId: string): MfaUser | undefined {
+    try {
+      const user = appUser(req);
+      return user?.id === userId ? user : undefined;
+    } catch {
+      return undefined;
+    }
+  }
 
   /** The user the app has signed in, validated: a malformed `getUser` result is the app's bug, said plainly. */
   function appUser(req: Request): MfaUser | undefined {
@@ -118,6 +147,32 @@ export function createCore(config: MfaConfig, definitions: readonly FactorDefini
     return (await factors(userId, user)).filter((f) => f !== 'backup_codes' && f !== 'email');
   }
 
+  /**
+   * Removes every factor's records (backup codes included) and clears the failure counters: what
+   * recovery and an admin reset do. Returns the factors the user had (implicit email aside: the
+   * address is the app's, only our codes for it are deleted).
+   */
+  async function removeAllFactors(userId: string, user?: MfaUser): Promise<FactorName[]> {
+    const had = (await factors(userId, user)).filter((f) => f !== 'email');
+    for (const definition of definitions) await definition.remove(core, userId);
+    // The old factors' locks are moot, and a stale lock must not block enrolling the new one.
+    await unlock(userId);
+    return had;
+  }
+
+  /** Clears the failure counters (and so the locks) of `names`, default every factor. */
+  async function unlock(userId: string, names: readonly FactorName[] = definitions.map((d) => d.name)) {
+    await store.delete(...names.map((name) => keys.failures(userId, name)));
+  }
+
+  /** A factor's failure counter: failures in the current window and when its lock ends (or null). */
+  const lockState = (userId: string, name: FactorName): Promise<FailureState> =>
+    store.failures(keys.failures(userId, name), config.now());
+
+  /** Hands an email to the sender (bounded by `codes.sendTimeoutMs`), reported as events. Rejects on failure. */
+  const sendEmail = (req: Request, userId: string, purpose: MessagePurpose, message: EmailMessage) =>
+    deliver(core, req, userId, { channel: 'email', purpose, message });
+
   const core = {
     config,
     store,
@@ -134,6 +189,14 @@ export function createCore(config: MfaConfig, definitions: readonly FactorDefini
     issueBackupCodesIfNone,
     afterFactorRemoved,
     enrolledFactors,
+    removeAllFactors,
+    unlock,
+    lockState,
+    /** Renders the emails and SMS in the reader's language (the `messages` option). */
+    messages,
+    sendEmail,
+    /** The user's address on file if it can receive email, else undefined. */
+    emailAddress: emailAddressOf,
     definitions,
   };
   return core;

@@ -1,9 +1,11 @@
 import { type RequestHandler, Router } from 'express';
+import { createAdmin, type MfaAdmin } from './admin.js';
 import { createCore } from './core.js';
 import { backupCodesFactor } from './factors/backup-codes/backup-codes-factor.js';
 import { emailFactor } from './factors/email-sms/email-factor.js';
 import { smsFactor } from './factors/email-sms/sms-factor.js';
 import type { FactorDefinition } from './factors/factor.js';
+import { recoveryRoutes } from './factors/recovery/recovery-routes.js';
 import { totpFactor } from './factors/totp/totp-factor.js';
 import { webauthnFactor } from './factors/webauthn/webauthn-factor.js';
 import { errorHandler, jsonOnly, noStore, notFound } from './http.js';
@@ -19,6 +21,8 @@ export interface Mfa {
   requireMfa: (maxAgeMs?: number) => RequestHandler;
   /** The factors a user has, for the app's own pages and tools. */
   factors: (userId: string) => Promise<FactorName[]>;
+  /** For the app's own tools: list, remove and reset a user's factors, clear locks. */
+  admin: MfaAdmin;
 }
 
 /** Every factor the router serves, strongest first: the order `factors` lists them in. */
@@ -33,6 +37,8 @@ export function createMfa(options: MfaOptions): Mfa {
   router.use(noStore, jsonOnly);
   router.get('/', statusRoute(core));
   for (const factor of core.definitions) router.use(factor.path, factor.routes(core));
+  // Not a factor: recovery replaces factors, it never satisfies the guard.
+  router.use('/recovery', recoveryRoutes(core));
   router.use(notFound);
   router.use(
     errorHandler((error) => {
@@ -41,5 +47,10 @@ export function createMfa(options: MfaOptions): Mfa {
       console.error('express-mfa: unexpected error', error instanceof Error ? error.stack : String(error));
     }),
   );
-  return { router, requireMfa: createRequireMfa(core), factors: (userId) => core.factors(userId) };
+  return {
+    router,
+    requireMfa: createRequireMfa(core),
+    factors: (userId) => core.factors(userId),
+    admin: createAdmin(core),
+  };
 }

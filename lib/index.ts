@@ -1,3 +1,4 @@
+export type { AdminUser, MfaAdmin } from './admin.js';
 export { createMfa, type Mfa } from './create-mfa.js';
 export { DeliveryError, type DeliveryFailure } from './delivery/delivery-error.js';
 export {
@@ -10,6 +11,7 @@ export {
 export type { EmailMessage, EmailSender, SmsMessage, SmsSender } from './delivery/sender.js';
 export { ERROR_STATUS, type ErrorCode, MfaError, MfaOptionsError } from './errors.js';
 export type { MessagePurpose, MfaEvent } from './events.js';
+export type { FactorDetails } from './factor-details.js';
 export type { CodeOptions, MessageOptions, PhoneOptions } from './factors/email-sms/delivery-options.js';
 export type {
   CodeMessageValues,
@@ -17,6 +19,11 @@ export type {
   MessageTemplates,
   NoticeValues,
 } from './factors/email-sms/messages.js';
+export type {
+  EndSessions,
+  FindUserByEmail,
+  RecoveryOptions,
+} from './factors/recovery/recovery-options.js';
 export type { PasskeySummary } from './factors/webauthn/passkey-records.js';
 export type { WebAuthnOptions } from './factors/webauthn/webauthn-options.js';
 export type { FactorName } from './keys.js';

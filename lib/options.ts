@@ -10,6 +10,13 @@ import {
   parseDeliveryOptions,
 } from './factors/email-sms/delivery-options.js';
 import {
+  type EndSessions,
+  type FindUserByEmail,
+  parseRecoveryOptions,
+  type RecoveryConfig,
+  type RecoveryOptions,
+} from './factors/recovery/recovery-options.js';
+import {
   parseWebAuthnOptions,
   type WebAuthnConfig,
   type WebAuthnOptions,
@@ -90,6 +97,23 @@ export interface MfaOptions {
   messages?: MessageOptions;
   /** Which phone numbers may be bound for SMS codes. */
   phone?: PhoneOptions;
+  /**
+   * Turns on account recovery for users who lost every factor (`/recovery/start`, `/recovery/complete`):
+   * finds the account that uses an address, e.g. `(email) => users.findByEmail(email)`; may be async.
+   * It receives the address trimmed and lower-cased, and must return `{ id, email }` or undefined.
+   * Recovery emails a code, so it needs `email` (an email sender) too. Without it the recovery
+   * routes answer 404.
+   */
+  findUserByEmail?: FindUserByEmail;
+  /**
+   * Ends every session of a user: called when they complete account recovery (before the recovery
+   * session is created), so a session opened with the lost factors, or by whoever took them, does not
+   * stay signed in and MFA-verified. E.g. destroy the sessions your store holds for the user
+   * (`req.sessionStore`). Without it other sessions last until they expire. Needs `findUserByEmail`.
+   */
+  endSessions?: EndSessions;
+  /** Recovery settings: code and session lifetime (15 minutes each), requests per account and client. */
+  recovery?: RecoveryOptions;
 }
 
 export interface MfaConfig {
@@ -109,6 +133,8 @@ export interface MfaConfig {
   codes: DeliveryConfig['codes'];
   messages: DeliveryConfig['messages'];
   phone: DeliveryConfig['phone'];
+  /** Account recovery; undefined when off (no `findUserByEmail`). */
+  recovery: RecoveryConfig | undefined;
 }
 
 const TOP_KEYS = [
@@ -128,6 +154,9 @@ const TOP_KEYS = [
   'codes',
   'messages',
   'phone',
+  'findUserByEmail',
+  'endSessions',
+  'recovery',
 ];
 const LIMIT_KEYS = ['maxFailures', 'windowMs', 'lockoutMs'];
 const TOTP_KEYS = ['pendingTtlMs', 'window'];
@@ -138,6 +167,8 @@ const STORE_METHODS = [
   'take',
   'replaceSet',
   'countSet',
+  'addToSet',
+  'members',
   'attempt',
   'failures',
   'ttl',
@@ -238,6 +269,7 @@ export function parseOptions(input: unknown): MfaConfig {
 
   const limits = optionalObject(o.limits, 'limits', LIMIT_KEYS);
   const totp = optionalObject(o.totp, 'totp', TOTP_KEYS);
+  const delivery = parseDeliveryOptions(o);
   return {
     issuer: o.issuer,
     store: store as unknown as Store,
@@ -257,6 +289,7 @@ export function parseOptions(input: unknown): MfaConfig {
     },
     webauthn: parseWebAuthnOptions(o.webauthn, o.issuer),
     onLogin: fn(o.onLogin, 'onLogin', false, '(req, userId) => { req.session.user = users.get(userId) }'),
-    ...parseDeliveryOptions(o),
+    ...delivery,
+    recovery: parseRecoveryOptions(o, delivery.email !== undefined),
   };
 }

@@ -110,8 +110,11 @@ test('GET / describes the account for its page', async () => {
     userId: 'dee',
     factors: [],
     totp: { enrolled: false },
-    backupCodes: { remaining: 0 },
+    backupCodes: { remaining: 0, low: false },
+    locks: {},
     verifiedAt: null,
+    verified: false,
+    verifiedUntil: null,
     recovery: null,
   });
   await supertest(t.app).get('/auth/mfa/').expect(401);

@@ -89,6 +89,21 @@ export class MemoryStore implements Store {
     return this.readSet(key)?.members.size ?? 0;
   }
 
+  async addToSet(key: string, member: string): Promise<boolean> {
+    const entry = this.readSet(key);
+    if (entry === undefined) {
+      this.write(key, { type: 'set', members: new Set([member]), expiresAt: Infinity });
+      return true;
+    }
+    if (entry.members.has(member)) return false;
+    entry.members.add(member);
+    return true;
+  }
+
+  async members(key: string): Promise<string[]> {
+    return [...(this.readSet(key)?.members ?? [])];
+  }
+
   async attempt(input: AttemptInput): Promise<AttemptResult> {
     checkAttemptInput(input);
     const now = Math.floor(input.now);

@@ -32,6 +32,8 @@ interface Commands {
   getdel(key: string): Promise<string | null>;
   del(...keys: string[]): Promise<number>;
   scard(key: string): Promise<number>;
+  sadd(key: string, member: string): Promise<number>;
+  smembers(key: string): Promise<string[]>;
   pttl(key: string): Promise<number>;
   evalsha(sha: string, numkeys: number, ...args: string[]): Promise<unknown>;
   eval(script: string, numkeys: number, ...args: string[]): Promise<unknown>;
@@ -127,6 +129,14 @@ export class RedisStore implements Store {
 
   async countSet(key: string): Promise<number> {
     return this.run(() => this.client.scard(this.prefix + key));
+  }
+
+  async addToSet(key: string, member: string): Promise<boolean> {
+    return (await this.run(() => this.client.sadd(this.prefix + key, member))) === 1;
+  }
+
+  async members(key: string): Promise<string[]> {
+    return this.run(() => this.client.smembers(this.prefix + key));
   }
 
   async attempt(input: AttemptInput): Promise<AttemptResult> {
@@ -231,7 +241,7 @@ function looksLikeIoredis(client: unknown): client is Redis | Cluster {
   const c = client as Record<string, unknown>;
   return (
     typeof c.status === 'string' &&
-    ['get', 'set', 'getdel', 'del', 'scard', 'pttl', 'evalsha', 'eval'].every(
+    ['get', 'set', 'getdel', 'del', 'scard', 'sadd', 'smembers', 'pttl', 'evalsha', 'eval'].every(
       (name) => typeof c[name] === 'function',
     )
   );

@@ -21,6 +21,13 @@ export interface Store {
   /** Number of members of the set at `key` (0 when missing). */
   countSet(key: string): Promise<number>;
   /**
+   * Atomically adds `member` to the set at `key` (created without a TTL when missing): parallel
+   * additions never lose one another. True when the member was new.
+   */
+  addToSet(key: string, member: string): Promise<boolean>;
+  /** The members of the set at `key`, in no particular order ([] when missing). */
+  members(key: string): Promise<string[]>;
+  /**
    * One rate-limited attempt, atomic as a whole: checks the failure counter at `failKey`, runs
    * `action` only when not locked, then resets the counter on success or counts the failure.
    */

@@ -167,6 +167,37 @@ export function storeContract(name: string, make: () => Promise<StoreHarness>): 
       });
     });
 
+    describe('addToSet / members', () => {
+      it('adds one member at a time, says whether it was new, and lists them', async ({ store }, key) => {
+        assert.deepEqual(await store.members(key('set')), []);
+        assert.equal(await store.addToSet(key('set'), 'a'), true);
+        assert.equal(await store.addToSet(key('set'), 'b'), true);
+        assert.equal(await store.addToSet(key('set'), 'a'), false);
+        assert.deepEqual((await store.members(key('set'))).sort(), ['a', 'b']);
+        assert.equal(await store.countSet(key('set')), 2);
+        assert.equal(await store.ttl(key('set')), Infinity);
+      });
+
+      it('works with replaceSet and remove-member on the same set', async ({ store }, key) => {
+        await store.replaceSet(key('set'), ['a']);
+        await store.addToSet(key('set'), 'b');
+        const removed = await attempt(store, key('f'), T0, {
+          kind: 'remove-member',
+          key: key('set'),
+          members: ['a', 'b'],
+        });
+        assert.equal(removed.status, 'ok');
+        assert.equal((await store.members(key('set'))).length, 1);
+      });
+
+      it('on a string key it rejects', async ({ store }, key) => {
+        await store.set(key('s'), 'v');
+        await assert.rejects(store.addToSet(key('s'), 'm'));
+        await assert.rejects(store.members(key('s')));
+        assert.equal(await store.get(key('s')), 'v');
+      });
+    });
+
     describe('attempt: counting, locking, windows', () => {
       it('counts failures, locks at the limit, and refuses even a right answer while locked', async ({
         store,
@@ -367,6 +398,19 @@ export function storeContract(name: string, make: () => Promise<StoreHarness>): 
         assert.equal(
           count(results, (r) => r === null),
           49,
+        );
+      });
+
+      it('50 parallel addToSet calls: every distinct member lands, a repeated one is new once', async ({
+        store,
+      }, key) => {
+        const members = Array.from({ length: 50 }, (_, i) => `m${i}`);
+        await Promise.all(members.map((m) => store.addToSet(key('set'), m)));
+        assert.equal((await store.members(key('set'))).length, 50);
+        const repeated = await times(50, () => store.addToSet(key('same'), 'x'));
+        assert.equal(
+          count(repeated, (r) => r),
+          1,
         );
       });
 

@@ -28,19 +28,52 @@ async function run(button, fn) {
   }
 }
 
+/** How the page names each factor. */
+const FACTOR_NAMES = {
+  totp: 'authenticator app',
+  webauthn: 'passkeys',
+  sms: 'text messages',
+  email: 'email codes',
+  backup_codes: 'backup codes',
+};
+
 async function loadStatus() {
   const status = await api('GET', '/auth/mfa/');
   const enrolled = status.totp.enrolled;
+  const factorNames = status.factors.map((f) => FACTOR_NAMES[f] ?? f);
+  $('factor-summary').textContent = factorNames.length > 0 ? factorNames.join(', ') : 'None yet';
   $('totp-status').textContent = enrolled ? 'On' : 'Off';
   $('backup-remaining').textContent = String(status.backupCodes.remaining);
   $('verified-at').textContent = status.verifiedAt ? formatTime(status.verifiedAt) : 'Not in this session';
+  // verifiedUntil is for the server's fresh-MFA window: adding or removing factors needs no new prompt until then.
+  $('verified-until').textContent = status.verifiedUntil
+    ? formatTime(status.verifiedUntil)
+    : 'Confirm it is you first';
+  renderLocks(status.locks);
+  // The server says when codes run low (and only when there is a factor for them to back up).
+  $('backup-low').hidden = !status.backupCodes.low;
   // Backup codes back up enrolled factors; email (implicit, never enrolled) does not count.
   const enrolledFactors = status.factors.filter((f) => f !== 'email' && f !== 'backup_codes');
-  $('backup-low').hidden = !(enrolledFactors.length > 0 && status.backupCodes.remaining <= 3);
   $('totp-setup-start').hidden = enrolled;
   $('totp-remove').hidden = !enrolled;
   $('backup-regenerate').hidden = enrolledFactors.length === 0;
+  $('notices-hint').hidden = !status.factors.includes('email');
   renderPasskeys(status.passkeys);
+}
+
+/** Factors locked after too many failed attempts, and until when. */
+function renderLocks(locks) {
+  const locked = Object.entries(locks).filter(([, lock]) => lock.locked);
+  $('locks').hidden = locked.length === 0;
+  $('locks').replaceChildren(
+    ...locked.map(([factor, lock]) => {
+      const li = document.createElement('li');
+      li.dataset.factor = factor;
+      const name = FACTOR_NAMES[factor] ?? factor;
+      li.textContent = `Too many failed attempts: ${name} locked until ${formatTime(lock.until)}.`;
+      return li;
+    }),
+  );
 }
 
 /** The passkeys card; `passkeys` is absent when the server has passkeys switched off. */

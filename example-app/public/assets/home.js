@@ -37,3 +37,10 @@ passkeyButton.addEventListener('click', async () => {
     showError(error, err);
   }
 });
+
+// "Lost your second factor?" only where recovery works (it needs an email sender).
+api('GET', '/api/features')
+  .then((features) => {
+    document.getElementById('recover-link').hidden = !features.recovery;
+  })
+  .catch(() => {});

@@ -42,6 +42,13 @@ $('passkey-verify').addEventListener('click', async () => {
   }
 });
 
+// Recovery by email, for someone who lost every factor listed here (only where it is on).
+api('GET', '/api/features')
+  .then((features) => {
+    $('verify-recover').hidden = !features.recovery;
+  })
+  .catch(() => {});
+
 try {
   const { factors } = await api('GET', '/auth/mfa/');
   const totp = factors.includes('totp');

@@ -62,6 +62,8 @@ export function createMessageRenderer(config: Pick<MfaConfig, 'messages'>) {
       email(pick('signInEmail', req, user), values, 'signInEmail'),
     securityNoticeEmail: (values: NoticeValues, req: Request, user: MfaUser | undefined) =>
       email(pick('securityNoticeEmail', req, user), values, 'securityNoticeEmail'),
+    recoveryEmail: (values: CodeMessageValues, req: Request, user: MfaUser | undefined) =>
+      email(pick('recoveryEmail', req, user), values, 'recoveryEmail'),
     signInSms: (values: CodeMessageValues, req: Request, user: MfaUser | undefined) =>
       text(pick('signInSms', req, user)(values), 'signInSms'),
     phoneConfirmationSms: (values: CodeMessageValues, req: Request, user: MfaUser | undefined) =>

@@ -11,7 +11,6 @@ import { codeKeys, smsRecordKeys } from './code-keys.js';
 import { type CodeTarget, createCodeService } from './code-service.js';
 import { parsePhone } from './phone.js';
 import { createMessageRenderer } from './render-message.js';
-import { sendSecurityNotice } from './security-notice.js';
 
 /** A phone number at rest: encrypted (it is personal data), bound to the user by the cipher's context. */
 interface StoredPhone {
@@ -26,6 +25,9 @@ const phoneBody = z.object({
     .max(32, { error: 'a phone number is at most 32 characters.' }),
 });
 
+/** What a stored number's encryption is bound to: its state and its user. */
+export const phoneContext = (kind: 'bound' | 'pending', userId: string) => `sms-phone:${kind}:${userId}`;
+
 /**
  * `/sms`: bind a phone number by proving it receives a code (setup, confirm), then use it as a
  * second factor (send, verify); `GET /` shows it masked; `DELETE /` removes it.
@@ -37,7 +39,7 @@ export function smsRoutes(core: MfaCore): Router {
   const { store, keyring, config } = core;
   const codes = createCodeService(core);
   const render = createMessageRenderer(config);
-  const context = (kind: 'bound' | 'pending', userId: string) => `sms-phone:${kind}:${userId}`;
+  const context = phoneContext;
   const resendAfter = Math.ceil(config.codes.resendCooldownMs / 1000);
 
   async function read(kind: 'bound' | 'pending', userId: string) {
@@ -61,8 +63,9 @@ export function smsRoutes(core: MfaCore): Router {
     destination: phone,
   });
 
+  // Not an enrolment route: a recovery session may bind a number, not read the one on file.
   router.get('/', async (req, res) => {
-    const who = core.actor(req, { allowRecovery: true });
+    const who = core.actor(req, { allowRecovery: false });
     const bound = await read('bound', who.userId);
     res.json({ enrolled: bound !== undefined, phone: bound ? maskPhone(bound.phone) : null });
   });
@@ -112,7 +115,8 @@ export function smsRoutes(core: MfaCore): Router {
     };
     await store.set(codeKeys.phone(who.userId), JSON.stringify(record));
     const backupCodes = await core.issueBackupCodesIfNone(who.userId);
-    core.emit(req, who.userId, { type: 'enrolled', factor: 'sms' });
+    // The masked number lets the security notice (sent by the core for this event) name it.
+    core.emit(req, who.userId, { type: 'enrolled', factor: 'sms', to: maskPhone(pending.phone) });
     // Confirming proves the factor, so it elevates like a verification; a recovery session stays limited.
     if (!who.recovery) {
       try {
@@ -123,7 +127,6 @@ export function smsRoutes(core: MfaCore): Router {
         throw error;
       }
     }
-    sendSecurityNotice(core, render, req, who, 'phone_added', pending.phone);
     const phone = maskPhone(pending.phone);
     res.json(backupCodes ? { ok: true, phone, backupCodes } : { ok: true, phone });
   });
@@ -165,8 +168,7 @@ export function smsRoutes(core: MfaCore): Router {
     await core.requireFresh(req, who);
     await store.delete(...smsRecordKeys(who.userId));
     await core.afterFactorRemoved(who.userId, who.user);
-    core.emit(req, who.userId, { type: 'factor_removed', factor: 'sms' });
-    sendSecurityNotice(core, render, req, who, 'phone_removed', phone);
+    core.emit(req, who.userId, { type: 'factor_removed', factor: 'sms', to: maskPhone(phone) });
     res.json({ ok: true });
   });
 

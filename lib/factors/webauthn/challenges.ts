@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import type { Request } from 'express';
 import type { MfaCore } from '../../core.js';
 import { MfaError } from '../../errors.js';
@@ -60,12 +61,28 @@ export const userChallenge = (
   purpose: 'register' | 'verify',
 ): PendingChallenge | undefined => usable(stateFor(req, userId)?.challenge, purpose, core.now());
 
+/** Redeems a user-bound challenge on its own: true for exactly one caller, however many race. */
+export async function takeUserChallenge(
+  core: MfaCore,
+  userId: string,
+  pending: PendingChallenge,
+): Promise<boolean> {
+  return (await core.store.take(webauthnKeys.challenge(userId, pending.challenge))) === pending.purpose;
+}
+
 /** The marker a user-bound challenge is redeemed by, in the `attempt` that also counts failures. */
 export const userChallengeMarker = (userId: string, pending: PendingChallenge) => ({
   kind: 'take' as const,
   key: webauthnKeys.challenge(userId, pending.challenge),
   values: [pending.purpose],
 });
+
+/**
+ * The login marker's key for this session. One per session, so repeated (even parallel) calls of one
+ * session overwrite it rather than pile up markers; hashed, because a session id is a bearer secret.
+ */
+const loginMarker = (req: Request) =>
+  webauthnKeys.loginChallenge(createHash('sha256').update(req.sessionID).digest('base64url'));
 
 /** Starts a passwordless sign-in: no user yet, so the challenge has its own session key. */
 export async function beginLoginCeremony(
@@ -75,19 +92,25 @@ export async function beginLoginCeremony(
 ): Promise<string> {
   if (!req.session) throw new MfaError('unavailable', 'The session store is unavailable. Try again shortly.');
   const challenge = newChallenge();
-  const previous = req.session.mfaLoginChallenge;
-  await core.store.set(webauthnKeys.loginChallenge(challenge), 'login', markerTtl(config));
+  // Overwrites the session's previous marker: the replaced challenge can no longer be redeemed.
+  await core.store.set(loginMarker(req), challenge, markerTtl(config));
   req.session.mfaLoginChallenge = {
     purpose: 'login',
     challenge,
     expiresAt: core.now() + config.challengeTtlMs,
   };
   await saveSession(req);
-  if (previous) await core.store.delete(webauthnKeys.loginChallenge(previous.challenge));
   return challenge;
 }
 
-/** Redeems a sign-in challenge: true for exactly one caller, however many race. */
-export async function redeemLoginChallenge(core: MfaCore, pending: PendingChallenge): Promise<boolean> {
-  return (await core.store.take(webauthnKeys.loginChallenge(pending.challenge))) === 'login';
+/**
+ * Redeems a sign-in challenge: true for exactly one caller, however many race. Parallel options calls
+ * of one session may leave the marker naming another challenge than the session: that fails closed.
+ */
+export async function redeemLoginChallenge(
+  core: MfaCore,
+  req: Request,
+  pending: PendingChallenge,
+): Promise<boolean> {
+  return (await core.store.take(loginMarker(req))) === pending.challenge;
 }

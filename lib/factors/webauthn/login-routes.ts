@@ -6,40 +6,57 @@ import { parseBody } from '../../http.js';
 import { tooManyAttempts } from '../../limits.js';
 import type { MfaOptions } from '../../options.js';
 import { regenerateSession, saveSession } from '../../session.js';
+import { MINUTE } from '../../time.js';
 import { beginLoginCeremony, redeemLoginChallenge, usable } from './challenges.js';
 import { assertionBody } from './webauthn-bodies.js';
 import { authenticationOptions, checkAssertion } from './webauthn-ceremonies.js';
 import { invalidPasskey, recordUse, type WebAuthnContext } from './webauthn-context.js';
 import { webauthnKeys } from './webauthn-keys.js';
 
+/**
+ * Undoes a sign-in that failed after `onLogin` ran: express-session would otherwise save the
+ * regenerated session at the end of the 500 with whatever `onLogin` had written into it. Everything in
+ * it is from this request (it was regenerated), so it is emptied, then destroyed; if destroying fails
+ * too, an emptied session is all that can be saved.
+ */
+async function discardSession(req: Request): Promise<void> {
+  const session = req.session as unknown as Record<string, unknown> | undefined;
+  if (!session) return;
+  for (const key of Object.keys(session)) if (key !== 'cookie') delete session[key];
+  await new Promise<void>((resolve) => req.session.destroy(() => resolve()));
+}
+
 type OnLogin = NonNullable<MfaOptions['onLogin']>;
 
 /**
  * `POST /login/options` and `POST /login/verify`: passwordless sign-in with a discoverable passkey.
- * Failures are limited per client address, never per user: credential ids are public, so a per-user
- * lock would let anyone lock a user out.
+ * Limited per client address, never per user: credential ids are public, so a per-user lock would let
+ * anyone lock a user out.
  */
 export function loginRoutes(ctx: WebAuthnContext, onLogin: OnLogin): Router {
   const { core, config, records } = ctx;
   const { store } = core;
   const router = Router();
-  const failKey = (req: Request) => webauthnKeys.loginFailures(req.ip ?? 'unknown');
+  const client = (req: Request) => req.ip ?? 'unknown';
 
-  /** Counts the attempt for this client: resolves on success, throws 401 or 429 otherwise. */
-  async function clientAttempt(req: Request, ok: boolean, ownerId: string | null): Promise<void> {
+  /**
+   * Counts a failed sign-in of this client and answers it (401, or 429 once locked). Only failures
+   * touch the counter: a success must not reset it, or an attacker could put a sign-in with their own
+   * passkey between guesses and never be limited.
+   */
+  async function clientFailure(req: Request, ownerId: string | null): Promise<never> {
     const { maxFailures, windowMs, lockoutMs } = config.loginLimits;
     const result = await store.attempt({
-      failKey: failKey(req),
+      failKey: webauthnKeys.loginFailures(client(req)),
       limit: maxFailures,
       windowMs,
       lockMs: lockoutMs,
       now: core.now(),
-      action: { kind: 'check', ok },
+      action: { kind: 'check', ok: false },
     });
-    if (result.status === 'ok') return;
     if (result.status === 'locked') throw tooManyAttempts(result.retryAfterMs);
     // The account owner's audit trail hears of failed sign-ins with their passkey; unknown ones have no owner.
-    if (ownerId !== null) {
+    if (ownerId !== null && result.status === 'invalid') {
       core.emit(req, ownerId, {
         type: 'failed',
         factor: 'webauthn',
@@ -50,8 +67,30 @@ export function loginRoutes(ctx: WebAuthnContext, onLogin: OnLogin): Router {
     throw invalidPasskey();
   }
 
+  /** Each options call may create a session and a marker: a client gets a generous but finite number. */
+  async function admitOptions(req: Request): Promise<void> {
+    const result = await store.attempt({
+      failKey: webauthnKeys.loginOptions(client(req)),
+      limit: config.loginLimits.maxOptionsPerMinute,
+      windowMs: MINUTE,
+      lockMs: MINUTE,
+      now: core.now(),
+      // Every call counts, as a "failure" of the limiter: there is nothing to succeed at.
+      action: { kind: 'check', ok: false },
+    });
+    if (result.status !== 'locked') return;
+    const retryAfter = Math.max(1, Math.ceil(result.retryAfterMs / 1000));
+    throw new MfaError(
+      'too_many_attempts',
+      `Too many passkey sign-ins were started from here. Try again in ${retryAfter} seconds.`,
+      { retryAfter },
+    );
+  }
+
   router.post('/login/options', async (req, res) => {
     parseBody(emptyBody, req.body);
+    // Before the ceremony touches the session: a refused call creates none.
+    await admitOptions(req);
     const challenge = await beginLoginCeremony(core, config, req);
     // No allowCredentials: the authenticator offers its discoverable passkeys for this RP.
     res.json(await authenticationOptions({ config, challenge, allow: [], userVerification: 'required' }));
@@ -62,7 +101,7 @@ export function loginRoutes(ctx: WebAuthnContext, onLogin: OnLogin): Router {
     if (!req.session)
       throw new MfaError('unavailable', 'The session store is unavailable. Try again shortly.');
     const now = core.now();
-    const lock = await store.failures(failKey(req), now);
+    const lock = await store.failures(webauthnKeys.loginFailures(client(req)), now);
     if (lock.lockedUntil !== null) throw tooManyAttempts(lock.lockedUntil - now);
 
     const pending = usable(req.session.mfaLoginChallenge, 'login', now);
@@ -83,23 +122,39 @@ export function loginRoutes(ctx: WebAuthnContext, onLogin: OnLogin): Router {
     // name the account that holds the credential.
     const handleOk = record !== undefined && response.response.userHandle === record.userHandle;
     if (!pending || !record || !assertion?.userVerified || !handleOk || ownerId === null) {
-      return clientAttempt(req, false, ownerId);
+      return clientFailure(req, ownerId);
     }
     // Single use: parallel requests share this session, so the store's atomic take picks the one.
-    if (!(await redeemLoginChallenge(core, pending))) return clientAttempt(req, false, ownerId);
-    if (!(await recordUse(ctx, req, ownerId, record.id, assertion)))
-      return clientAttempt(req, false, ownerId);
-    await clientAttempt(req, true, ownerId);
+    if (!(await redeemLoginChallenge(core, req, pending))) return clientFailure(req, ownerId);
+    // A passkey added in a recovery session (mailbox control only) would turn the recovery into a full
+    // sign-in without the password: it must first be used as a second factor after a password login.
+    if (await records.unconfirmed(ownerId, record.id)) {
+      core.emit(req, ownerId, {
+        type: 'passwordless_refused',
+        factor: 'webauthn',
+        credentialId: record.id,
+        reason: 'registered_in_recovery',
+      });
+      return clientFailure(req, ownerId);
+    }
+    if (!(await recordUse(ctx, req, ownerId, record.id, assertion))) return clientFailure(req, ownerId);
 
     // A new, clean session: the old one was anonymous or someone else's, and its id may have been fixed.
     await regenerateSession(req);
-    await onLogin(req, ownerId);
-    if (core.appUser(req)?.id !== ownerId) {
-      throw new Error('express-mfa: after onLogin(req, userId), getUser(req) must return that user');
+    let verifiedAt: number;
+    try {
+      await onLogin(req, ownerId);
+      if (core.appUser(req)?.id !== ownerId) {
+        throw new Error('express-mfa: after onLogin(req, userId), getUser(req) must return that user');
+      }
+      verifiedAt = core.now();
+      req.session.mfa = { userId: ownerId, verifiedAt, methods: ['webauthn'] };
+      await saveSession(req);
+    } catch (error) {
+      // Nobody may end up half signed in: not with what onLogin wrote, not as someone else.
+      await discardSession(req);
+      throw error;
     }
-    const verifiedAt = core.now();
-    req.session.mfa = { userId: ownerId, verifiedAt, methods: ['webauthn'] };
-    await saveSession(req);
     core.emit(req, ownerId, { type: 'verified', factor: 'webauthn', passwordless: true });
     res.json({ ok: true, userId: ownerId, verifiedAt });
   });

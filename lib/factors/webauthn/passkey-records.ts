@@ -1,5 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import type { Store } from '../../stores/store.js';
+import { bookkeep } from './bookkeeping.js';
+import { initCounter } from './signature-counter.js';
 import { webauthnKeys } from './webauthn-keys.js';
 
 /** What is kept about one passkey. Nothing in it is secret: the private key never leaves the authenticator. */
@@ -8,7 +10,10 @@ export interface PasskeyRecord {
   id: string;
   /** COSE public key, base64url. */
   publicKey: string;
-  /** Signature counter last seen (0 for authenticators that do not count). */
+  /**
+   * Signature counter at registration (0 for authenticators that do not count). Later counts live
+   * under their own key (see `advanceCounter`), so uses never rewrite the record.
+   */
   counter: number;
   transports: string[];
   /** 'multiDevice' passkeys can be synced (backup eligible); 'singleDevice' ones never leave the device. */
@@ -40,30 +45,54 @@ export const summarize = (r: PasskeyRecord): PasskeySummary => ({
   backedUp: r.backedUp,
 });
 
+/** A passkey's last use, kept apart from its record so that a use cannot undo a concurrent rename. */
+export interface LastUse {
+  at: number;
+  /** The backup state may change over a passkey's life (WebAuthn §6.1.3): the latest is kept. */
+  backedUp: boolean;
+}
+
 /** 32 random bytes (WebAuthn allows up to 64): identifies the account to authenticators, never the user id. */
 const USER_HANDLE_BYTES = 32;
 
+/** What `add` is told besides the record. */
+export interface AddOptions {
+  /** Registered in a recovery session: no passwordless sign-in until used as a second factor. */
+  inRecovery?: boolean;
+  /** Most passkeys the user may have; an addition past it is undone and `add` answers false. */
+  max?: number;
+}
+
 /**
- * Passkeys in the store: an index of ids per user, one record per credential, and an owner key per
- * credential for sign-in. Uses (counter, last used) and renames write only the credential's record,
- * never the index, so they cannot undo a concurrent registration or removal; a record left behind
- * by such a race is not in the index and so does not count.
+ * Passkeys in the store: an index (a set) of ids per user, one record per credential, and an owner key
+ * per credential for sign-in. Each piece that changes after registration has its own key, changed by
+ * one atomic operation: the index by SADD / remove-member, the signature counter by `advance`, the
+ * last use by a plain write. So nothing is read-modified-written: parallel registrations, removals,
+ * uses and renames cannot undo one another. A record left behind by an interrupted removal is not in
+ * the index and so does not count.
  */
-export function passkeyRecords(store: Store) {
-  async function ids(userId: string): Promise<string[]> {
-    const raw = await store.get(webauthnKeys.ids(userId));
-    return raw === null ? [] : (JSON.parse(raw) as string[]);
-  }
+export function passkeyRecords(store: Store, now: () => number = Date.now) {
+  const ids = (userId: string): Promise<string[]> => store.members(webauthnKeys.ids(userId));
+  const count = (userId: string): Promise<number> => store.countSet(webauthnKeys.ids(userId));
 
   async function read(userId: string, id: string): Promise<PasskeyRecord | undefined> {
-    const raw = await store.get(webauthnKeys.credential(userId, id));
-    return raw === null ? undefined : (JSON.parse(raw) as PasskeyRecord);
+    const [raw, use] = await Promise.all([
+      store.get(webauthnKeys.credential(userId, id)),
+      store.get(webauthnKeys.lastUse(userId, id)),
+    ]);
+    if (raw === null) return undefined;
+    const record = JSON.parse(raw) as PasskeyRecord;
+    if (use === null) return record;
+    const last = JSON.parse(use) as LastUse;
+    return { ...record, lastUsedAt: last.at, backedUp: last.backedUp };
   }
 
   /** The user's passkeys, oldest first. */
   async function list(userId: string): Promise<PasskeyRecord[]> {
     const all = await Promise.all((await ids(userId)).map((id) => read(userId, id)));
-    return all.filter((r): r is PasskeyRecord => r !== undefined);
+    return all
+      .filter((r): r is PasskeyRecord => r !== undefined)
+      .sort((a, b) => a.createdAt - b.createdAt || (a.id < b.id ? -1 : 1));
   }
 
   /** The user's passkey with this id, or undefined when it is not theirs (or gone). */
@@ -80,30 +109,63 @@ export function passkeyRecords(store: Store) {
     return userId;
   }
 
-  async function add(userId: string, record: PasskeyRecord): Promise<void> {
-    // Owner and record first: until the index lists the id, the passkey does not count anywhere.
-    await store.set(webauthnKeys.owner(record.id), userId);
-    await store.set(webauthnKeys.credential(userId, record.id), JSON.stringify(record));
-    const current = await ids(userId);
-    await store.set(
-      webauthnKeys.ids(userId),
-      JSON.stringify([...current.filter((id) => id !== record.id), record.id]),
-    );
+  /** Adds a passkey; false (and nothing added) when that would exceed `options.max`. */
+  async function add(userId: string, record: PasskeyRecord, options: AddOptions = {}): Promise<boolean> {
+    const { id } = record;
+    // Everything else first: until the index lists the id, the passkey does not count anywhere, and
+    // once it does, its recovery flag is already there.
+    await store.set(webauthnKeys.owner(id), userId);
+    await store.set(webauthnKeys.credential(userId, id), JSON.stringify(record));
+    await initCounter(store, userId, id, record.counter);
+    // Leftovers of an earlier registration of this credential id must not carry over.
+    await store.delete(webauthnKeys.lastUse(userId, id), webauthnKeys.unconfirmed(userId, id));
+    if (options.inRecovery) await store.set(webauthnKeys.unconfirmed(userId, id), '1');
+    await store.addToSet(webauthnKeys.ids(userId), id);
+    // Counted after adding: of parallel additions past the cap, each one that sees too many undoes
+    // itself, so the user never keeps more than `max` (at worst, racing additions all give way).
+    if (options.max !== undefined && (await count(userId)) > options.max) {
+      await remove(userId, id);
+      return false;
+    }
+    return true;
   }
 
-  /** Rewrites a record that is already indexed (rename, counter). */
+  /** Rewrites a record that is already indexed (rename). */
   async function save(userId: string, record: PasskeyRecord): Promise<void> {
     await store.set(webauthnKeys.credential(userId, record.id), JSON.stringify(record));
   }
 
+  /** Notes a use (time, backup state); the signature counter is `advanceCounter`'s. */
+  async function noteUse(userId: string, id: string, use: LastUse): Promise<void> {
+    await store.set(webauthnKeys.lastUse(userId, id), JSON.stringify(use));
+  }
+
+  /** Whether this passkey was registered in a recovery session and has not been used as a second factor. */
+  async function unconfirmed(userId: string, id: string): Promise<boolean> {
+    return (await store.get(webauthnKeys.unconfirmed(userId, id))) !== null;
+  }
+
+  /** Used as a second factor in a normal session: from now on it may sign in without a password. */
+  async function confirm(userId: string, id: string): Promise<void> {
+    await store.delete(webauthnKeys.unconfirmed(userId, id));
+  }
+
   async function remove(userId: string, id: string): Promise<void> {
-    // Index first: from then on the passkey counts nowhere, whatever happens to the rest.
-    const rest = (await ids(userId)).filter((other) => other !== id);
-    if (rest.length === 0) await store.delete(webauthnKeys.ids(userId));
-    else await store.set(webauthnKeys.ids(userId), JSON.stringify(rest));
+    // Index first (one atomic removal): from then on the passkey counts nowhere, whatever happens next.
+    await bookkeep(
+      store,
+      userId,
+      { kind: 'remove-member', key: webauthnKeys.ids(userId), members: [id] },
+      now(),
+    );
     const ownerKey = webauthnKeys.owner(id);
     if ((await store.get(ownerKey)) === userId) await store.delete(ownerKey);
-    await store.delete(webauthnKeys.credential(userId, id));
+    await store.delete(
+      webauthnKeys.credential(userId, id),
+      webauthnKeys.counter(userId, id),
+      webauthnKeys.lastUse(userId, id),
+      webauthnKeys.unconfirmed(userId, id),
+    );
   }
 
   /** Every passkey record of the user, and their user handle (factor reset). */
@@ -125,7 +187,21 @@ export function passkeyRecords(store: Store) {
     return handle;
   }
 
-  return { ids, list, get, owner, add, save, remove, removeAll, userHandle };
+  return {
+    ids,
+    count,
+    list,
+    get,
+    owner,
+    add,
+    save,
+    noteUse,
+    unconfirmed,
+    confirm,
+    remove,
+    removeAll,
+    userHandle,
+  };
 }
 
 export type PasskeyRecords = ReturnType<typeof passkeyRecords>;

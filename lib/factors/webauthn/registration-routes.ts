@@ -54,16 +54,18 @@ export function registrationRoutes(ctx: WebAuthnContext): Router {
         ? null
         : await checkRegistration(config, body.response as RegistrationResponseJSON, pending.challenge);
     if (!pending?.userHandle || !credential) return refuse(ctx, req, who.userId);
+    // Redeeming the challenge is the single use: of parallel submissions, exactly one gets past here.
+    // It comes before the checks below, so that each answer they give costs a whole ceremony (else
+    // one challenge would ask "is this credential id registered?" for free, again and again).
+    await passkeyAttempt(ctx, req, who.userId, userChallengeMarker(who.userId, pending));
     // One credential, one account: sign-in finds the user by the credential id.
     if ((await records.owner(credential.id)) !== null) {
       throw new MfaError('already_enrolled', 'This passkey is already registered.');
     }
-    if ((await records.ids(who.userId)).length >= MAX_PASSKEYS) throw tooMany();
-    // Redeeming the challenge is the single use: of parallel submissions, exactly one gets past here.
-    await passkeyAttempt(ctx, req, who.userId, userChallengeMarker(who.userId, pending));
+    const count = await records.count(who.userId);
+    if (count >= MAX_PASSKEYS) throw tooMany();
 
     const now = core.now();
-    const count = (await records.ids(who.userId)).length;
     const record: PasskeyRecord = {
       ...credential,
       name: body.name ?? `Passkey ${count + 1}`,
@@ -71,7 +73,11 @@ export function registrationRoutes(ctx: WebAuthnContext): Router {
       createdAt: now,
       lastUsedAt: null,
     };
-    await records.add(who.userId, record);
+    // A recovery session proves only control of the mailbox: its passkey may not sign in without a
+    // password until it has been used as a second factor (see the sign-in route).
+    if (!(await records.add(who.userId, record, { inRecovery: who.recovery, max: MAX_PASSKEYS }))) {
+      throw tooMany();
+    }
     const backupCodes = await core.issueBackupCodesIfNone(who.userId);
     core.emit(req, who.userId, { type: 'enrolled', factor: 'webauthn' });
     if (who.recovery) {

@@ -12,7 +12,7 @@ export function webauthnRoutes(core: MfaCore): Router {
   const config = core.config.webauthn;
   // Passkeys off: nothing is mounted, so every /webauthn route falls through to the router's 404.
   if (!config) return router;
-  const ctx = { core, config, records: passkeyRecords(core.store) };
+  const ctx = { core, config, records: passkeyRecords(core.store, core.now) };
   router.use(registrationRoutes(ctx), verificationRoutes(ctx), credentialRoutes(ctx));
   // Passwordless sign-in hands the user to the app: without `onLogin` there is no one to hand it to.
   if (core.config.onLogin) router.use(loginRoutes(ctx, core.config.onLogin));

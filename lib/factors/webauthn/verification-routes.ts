@@ -3,10 +3,17 @@ import { Router } from 'express';
 import { emptyBody } from '../../bodies.js';
 import { parseBody } from '../../http.js';
 import { elevateSession } from '../../session.js';
-import { beginUserCeremony, userChallenge, userChallengeMarker } from './challenges.js';
+import { beginUserCeremony, takeUserChallenge, userChallenge } from './challenges.js';
 import { assertionBody } from './webauthn-bodies.js';
 import { authenticationOptions, checkAssertion } from './webauthn-ceremonies.js';
-import { noPasskeys, passkeyAttempt, recordUse, refuse, type WebAuthnContext } from './webauthn-context.js';
+import {
+  checkLock,
+  clearFailures,
+  noPasskeys,
+  recordUse,
+  refuse,
+  type WebAuthnContext,
+} from './webauthn-context.js';
 
 /** `POST /verify/options` and `POST /verify/verify`: a passkey as second factor or step-up. */
 export function verificationRoutes(ctx: WebAuthnContext): Router {
@@ -28,7 +35,8 @@ export function verificationRoutes(ctx: WebAuthnContext): Router {
   router.post('/verify/verify', async (req, res) => {
     const { response } = parseBody(assertionBody, req.body);
     const who = core.actor(req, { allowRecovery: false });
-    if ((await records.ids(who.userId)).length === 0) throw noPasskeys();
+    if ((await records.count(who.userId)) === 0) throw noPasskeys();
+    await checkLock(ctx, who.userId);
     const pending = userChallenge(core, req, who.userId, 'verify');
     // Only this user's passkeys are looked at: an attacker's own passkey cannot answer the victim's challenge.
     const record = pending ? await records.get(who.userId, response.id) : undefined;
@@ -47,9 +55,15 @@ export function verificationRoutes(ctx: WebAuthnContext): Router {
     if (!pending || !record || !assertion || (handle && handle !== record.userHandle)) {
       return refuse(ctx, req, who.userId);
     }
-    // Single use, decided atomically with the attempt limit: of parallel replays exactly one passes.
-    await passkeyAttempt(ctx, req, who.userId, userChallengeMarker(who.userId, pending));
+    // Single use: of parallel replays, exactly one takes the marker. A plain take, not an `attempt`
+    // one: a successful attempt resets the failures, and a counter regression found next must count
+    // on top of them, not restart them.
+    if (!(await takeUserChallenge(core, who.userId, pending))) return refuse(ctx, req, who.userId);
     if (!(await recordUse(ctx, req, who.userId, record.id, assertion))) return refuse(ctx, req, who.userId);
+    await clearFailures(ctx, who.userId);
+    // Used as a second factor by a user the app signed in itself: a passkey registered in a recovery
+    // session has now proven to belong with the password, so it may sign in without one.
+    await records.confirm(who.userId, record.id);
 
     const verifiedAt = core.now();
     await elevateSession(req, who.userId, 'webauthn', verifiedAt);

@@ -131,9 +131,9 @@ export interface VerifiedAssertion {
 /**
  * Verifies an assertion by `record`'s public key against our challenge, origins and RP id. Null when
  * it does not verify or is malformed. The signature counter is *not* judged here (see
- * `counterRegressed`): SimpleWebAuthn throws the same plain Error for a regression as for a forgery,
+ * `advanceCounter`): SimpleWebAuthn throws the same plain Error for a regression as for a forgery,
  * and a regression must be reported, so it is given counter 0 (which skips its check) and the caller
- * compares against a freshly read record once the challenge is redeemed.
+ * advances the stored counter atomically once the challenge is redeemed.
  */
 export async function checkAssertion(input: {
   config: WebAuthnConfig;
@@ -165,11 +165,3 @@ export async function checkAssertion(input: {
     return null;
   }
 }
-
-/**
- * WebAuthn §7.2 step 21: "If authData.signCount is nonzero or storedSignCount is nonzero", a count
- * that is not greater than the stored one "is a signal that the authenticator may be cloned".
- * Authenticators that do not count send 0 every time, which is fine.
- */
-export const counterRegressed = (stored: number, received: number): boolean =>
-  (received > 0 || stored > 0) && received <= stored;

@@ -1,10 +1,12 @@
 import type { Request } from 'express';
 import type { MfaCore } from '../../core.js';
 import { MfaError } from '../../errors.js';
-import { limitedAttempt } from '../../limits.js';
+import { keys } from '../../keys.js';
+import { limitedAttempt, tooManyAttempts } from '../../limits.js';
 import type { AttemptAction } from '../../stores/store.js';
 import type { PasskeyRecords } from './passkey-records.js';
-import { counterRegressed, type VerifiedAssertion } from './webauthn-ceremonies.js';
+import { advanceCounter } from './signature-counter.js';
+import type { VerifiedAssertion } from './webauthn-ceremonies.js';
 import type { WebAuthnConfig } from './webauthn-options.js';
 
 /** What the passkey route files share. */
@@ -47,11 +49,35 @@ export async function refuse(ctx: WebAuthnContext, req: Request, userId: string)
   throw invalidPasskey();
 }
 
+/** 429 while the user's passkey factor is locked: checked before anything is verified. */
+export async function checkLock(ctx: WebAuthnContext, userId: string): Promise<void> {
+  const now = ctx.core.now();
+  const { lockedUntil } = await ctx.core.store.failures(keys.failures(userId, 'webauthn'), now);
+  if (lockedUntil !== null) throw tooManyAttempts(lockedUntil - now);
+}
+
 /**
- * Records a use once its challenge is redeemed: the signature counter is compared with the freshest
- * record (not the one read before the redemption, which a parallel use may have moved on), then saved
- * with the last-used time. False when the use must be refused: a regressed counter (reported as an
- * event) or a passkey removed meanwhile.
+ * A verified use resets the user's failures, like a right code does, unless a lock was reached
+ * meanwhile: this request passed `checkLock` before those failures, so it stands, but the lock does too.
+ */
+export async function clearFailures(ctx: WebAuthnContext, userId: string): Promise<void> {
+  const { core } = ctx;
+  const { maxFailures, windowMs, lockoutMs } = core.config.limits;
+  await core.store.attempt({
+    failKey: keys.failures(userId, 'webauthn'),
+    limit: maxFailures,
+    windowMs,
+    lockMs: lockoutMs,
+    now: core.now(),
+    action: { kind: 'check', ok: true },
+  });
+}
+
+/**
+ * Records a use once its challenge is redeemed: the signature counter advances atomically (see
+ * `advanceCounter`), then the last use is noted. False when the use must be refused: a counter that
+ * did not increase (reported as an event; the caller counts it as a failure) or a passkey removed
+ * meanwhile. The record itself is not rewritten, so a concurrent rename stays.
  */
 export async function recordUse(
   ctx: WebAuthnContext,
@@ -61,24 +87,19 @@ export async function recordUse(
   assertion: VerifiedAssertion,
 ): Promise<boolean> {
   const { core, records } = ctx;
-  const fresh = await records.get(userId, credentialId);
-  if (!fresh) return false;
-  if (counterRegressed(fresh.counter, assertion.newCounter)) {
+  if (!(await records.ids(userId)).includes(credentialId)) return false;
+  const received = assertion.newCounter;
+  const verdict = await advanceCounter(core.store, userId, credentialId, received, core.now());
+  if (!verdict.ok) {
     core.emit(req, userId, {
       type: 'counter_regression',
       factor: 'webauthn',
       credentialId,
-      stored: fresh.counter,
-      received: assertion.newCounter,
+      stored: verdict.stored,
+      received,
     });
     return false;
   }
-  await records.save(userId, {
-    ...fresh,
-    counter: assertion.newCounter,
-    // The backup state may change over a passkey's life (WebAuthn §6.1.3): keep the latest.
-    backedUp: assertion.backedUp,
-    lastUsedAt: core.now(),
-  });
+  await records.noteUse(userId, credentialId, { at: core.now(), backedUp: assertion.backedUp });
   return true;
 }

@@ -8,6 +8,6 @@ export const webauthnFactor: FactorDefinition = {
   routes: webauthnRoutes,
   // With passkeys switched off, stored passkeys cannot be used, so they do not count as a factor.
   has: async (core, userId) =>
-    core.config.webauthn !== undefined && (await passkeyRecords(core.store).ids(userId)).length > 0,
-  remove: (core, userId) => passkeyRecords(core.store).removeAll(userId),
+    core.config.webauthn !== undefined && (await passkeyRecords(core.store).count(userId)) > 0,
+  remove: (core, userId) => passkeyRecords(core.store, core.now).removeAll(userId),
 };

@@ -17,11 +17,17 @@ export interface WebAuthnOptions {
   /** How long a challenge from a `*\/options` route can be answered (ms). Default 5 minutes. */
   challengeTtlMs?: number;
   /**
-   * Failed passwordless sign-ins allowed per client (`req.ip`) before that client is locked out of
-   * `/webauthn/login/verify`. Never per user: credential ids are public, so anyone could lock a user
-   * out. Default 10 failures within 15 minutes, then a 15 minute lock.
+   * Limits of passwordless sign-in, per client (`req.ip`), never per user: credential ids are public,
+   * so a per-user lock would let anyone lock a user out. Failed `/webauthn/login/verify` attempts: 10
+   * within 15 minutes, then a 15 minute lock (successful sign-ins do not reset the count). Calls of
+   * `/webauthn/login/options`, which may each create a session: 30 a minute (`maxOptionsPerMinute`).
    */
-  loginLimits?: AttemptLimitOptions;
+  loginLimits?: LoginLimitOptions;
+}
+
+export interface LoginLimitOptions extends AttemptLimitOptions {
+  /** `/webauthn/login/options` calls per client address (`req.ip`) within a minute; past it 429. Default 30. */
+  maxOptionsPerMinute?: number;
 }
 
 /** `webauthn` options with every default filled in. */
@@ -30,11 +36,11 @@ export interface WebAuthnConfig {
   rpName: string;
   origins: string[];
   challengeTtlMs: number;
-  loginLimits: Required<AttemptLimitOptions>;
+  loginLimits: Required<LoginLimitOptions>;
 }
 
 const WEBAUTHN_KEYS = ['rpId', 'rpName', 'origin', 'challengeTtlMs', 'loginLimits'];
-const LIMIT_KEYS = ['maxFailures', 'windowMs', 'lockoutMs'];
+const LIMIT_KEYS = ['maxFailures', 'windowMs', 'lockoutMs', 'maxOptionsPerMinute'];
 const LABEL = /^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$/i;
 const IPV4 = /^\d{1,3}(?:\.\d{1,3}){3}$/;
 
@@ -107,6 +113,13 @@ export function parseWebAuthnOptions(value: unknown, issuer: string): WebAuthnCo
       maxFailures: integer(limits.maxFailures, 'webauthn.loginLimits.maxFailures', 10, 1, 1000),
       windowMs: duration(limits.windowMs, 'webauthn.loginLimits.windowMs', 15 * MINUTE),
       lockoutMs: duration(limits.lockoutMs, 'webauthn.loginLimits.lockoutMs', 15 * MINUTE),
+      maxOptionsPerMinute: integer(
+        limits.maxOptionsPerMinute,
+        'webauthn.loginLimits.maxOptionsPerMinute',
+        30,
+        1,
+        10_000,
+      ),
     },
   };
 }

@@ -1,26 +1,38 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { PasskeyRecord } from '../../../lib/factors/webauthn/passkey-records.js';
+import { advanceCounter, initCounter } from '../../../lib/factors/webauthn/signature-counter.js';
 import {
   checkAssertion,
   checkRegistration,
-  counterRegressed,
   knownTransports,
   newChallenge,
   registrationOptions,
 } from '../../../lib/factors/webauthn/webauthn-ceremonies.js';
+import { webauthnKeys } from '../../../lib/factors/webauthn/webauthn-keys.js';
 import { parseWebAuthnOptions } from '../../../lib/factors/webauthn/webauthn-options.js';
+import { MemoryStore } from '../../../lib/index.js';
 import { cbor, SoftwareAuthenticator } from '../../helpers/software-authenticator.js';
 
 const config = parseWebAuthnOptions({ rpId: 'example.com', origin: 'https://example.com' }, 'Acme')!;
 
-test('counter rule of WebAuthn §7.2 step 21', () => {
-  assert.equal(counterRegressed(0, 0), false, 'authenticators without a counter');
-  assert.equal(counterRegressed(0, 1), false);
-  assert.equal(counterRegressed(4, 5), false);
-  assert.equal(counterRegressed(5, 5), true);
-  assert.equal(counterRegressed(5, 4), true);
-  assert.equal(counterRegressed(5, 0), true, 'a counter that stops counting');
+test('counter rule of WebAuthn §7.2 step 21', async () => {
+  /** Whether `received` is refused after the counter was set to `stored`. */
+  const regressed = async (stored: number, received: number) => {
+    const store = new MemoryStore();
+    await initCounter(store, 'u', 'c', stored);
+    return !(await advanceCounter(store, 'u', 'c', received, 0)).ok;
+  };
+  assert.equal(await regressed(0, 0), false, 'authenticators without a counter');
+  assert.equal(await regressed(0, 1), false);
+  assert.equal(await regressed(4, 5), false);
+  assert.equal(await regressed(5, 5), true);
+  assert.equal(await regressed(5, 4), true);
+  assert.equal(await regressed(5, 0), true, 'a counter that stops counting');
+  const store = new MemoryStore();
+  await store.set(webauthnKeys.counter('u', 'c'), 'garbage');
+  assert.deepEqual((await advanceCounter(store, 'u', 'c', 0, 0)).ok, false, 'unreadable fails closed');
+  assert.deepEqual((await advanceCounter(store, 'u', 'c', 9, 0)).ok, false, 'unreadable fails closed');
 });
 
 test('challenges are 32 random bytes; unknown transports are dropped', () => {

@@ -25,7 +25,12 @@ test('off unless configured; defaults filled in when on', () => {
     rpName: 'Acme',
     origins: ['https://acme.com'],
     challengeTtlMs: 5 * 60_000,
-    loginLimits: { maxFailures: 10, windowMs: 15 * 60_000, lockoutMs: 15 * 60_000 },
+    loginLimits: {
+      maxFailures: 10,
+      windowMs: 15 * 60_000,
+      lockoutMs: 15 * 60_000,
+      maxOptionsPerMinute: 30,
+    },
   });
   const list = parseOptions(
     webauthn({
@@ -93,6 +98,10 @@ test('unknown keys are errors with suggestions; durations and limits are checked
   rejects(
     webauthn({ rpId: 'acme.com', origin: 'https://acme.com', loginLimits: { maxFailures: 0 } }),
     /`webauthn\.loginLimits\.maxFailures` must be a whole number from 1/,
+  );
+  rejects(
+    webauthn({ rpId: 'acme.com', origin: 'https://acme.com', loginLimits: { maxOptionsPerMinute: 0 } }),
+    /`webauthn\.loginLimits\.maxOptionsPerMinute` must be a whole number from 1/,
   );
   rejects({ ...base(), webauthn: 'acme.com' }, /`webauthn` must be an object/);
   rejects({ ...base(), onlogin: () => {} }, /unknown option `onlogin`.*Did you mean `onLogin`/);

@@ -1,0 +1,199 @@
+import assert from 'node:assert/strict';
+import { once } from 'node:events';
+import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { after, before, describe, test } from 'node:test';
+import { generateSync } from 'otplib';
+import { type Browser, chromium, type Page } from 'playwright-core';
+import { createExampleApp } from '../../example-app/app.js';
+import { deliveryFromEnv } from '../../example-app/delivery.js';
+import { startRedis, type TestRedis } from '../helpers/redis-server.js';
+
+// Account recovery in the example app, in real headless Chromium: a user who lost their authenticator
+// app recovers by an emailed code (read from the dev outbox), sets up a new app, and signs in with it.
+describe('example app: recovering an account whose factors are lost', () => {
+  let redis: TestRedis | undefined;
+  let closeApp: (() => Promise<void>) | undefined;
+  let server: Server | undefined;
+  let browser: Browser | undefined;
+  let page: Page;
+  let outbox: Page;
+  let base = '';
+  const logs: string[] = [];
+  const pageErrors: string[] = [];
+
+  const email = `hedy.${Date.now()}@example.com`;
+  const password = 'frequency hopping 1942';
+  /** The app's clock runs ahead by this much, so TOTP steps pass without sleeping. */
+  let skewMs = 0;
+  const appNow = () => Date.now() + skewMs;
+  const totp = (secret: string) => generateSync({ secret, epoch: Math.floor(appNow() / 1000) });
+
+  before(async () => {
+    redis = await startRedis();
+    const log = (line: string) => logs.push(line);
+    const example = await createExampleApp({
+      redisUrl: redis.url,
+      log,
+      delivery: await deliveryFromEnv({}, log),
+      now: appNow,
+    });
+    closeApp = example.close;
+    server = example.app.listen(0, '127.0.0.1');
+    await once(server, 'listening');
+    base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+
+    browser = await chromium.launch({
+      executablePath: '/usr/bin/chromium',
+      headless: true,
+      args: [
+        '--no-sandbox',
+        '--disable-gpu',
+        '--disable-background-networking',
+        '--disable-sync',
+        '--no-first-run',
+      ],
+    });
+    const context = await browser.newContext();
+    page = await context.newPage();
+    outbox = await context.newPage();
+    for (const p of [page, outbox]) {
+      p.setDefaultTimeout(10_000);
+      p.on('pageerror', (err) => pageErrors.push(err.message));
+      p.on('console', (msg) => {
+        if (msg.type() === 'error' && !msg.text().includes('Failed to load resource'))
+          pageErrors.push(msg.text());
+      });
+    }
+    page.on('dialog', (dialog) => dialog.accept());
+  });
+
+  after(async () => {
+    await browser?.close();
+    if (server) {
+      server.closeAllConnections();
+      await new Promise((resolve) => server?.close(resolve));
+    }
+    await closeApp?.();
+    await redis?.close();
+  });
+
+  // biome-ignore lint/performance/useDomNodeTextContent: a Playwright locator method, not the DOM property.
+  const text = async (p: Page, selector: string) => (await p.locator(selector).innerText()).trim();
+
+  /** The text of the newest email whose subject contains `subject`, read from the /dev/outbox page. */
+  async function newestEmail(subject: string): Promise<string> {
+    await outbox.goto(`${base}/dev/outbox`);
+    const message = outbox.locator('.outbox-message[data-channel="email"]', { hasText: subject }).first();
+    await message.waitFor();
+    assert.equal(await message.getAttribute('data-to'), email);
+    // biome-ignore lint/performance/useDomNodeTextContent: a Playwright locator method, not the DOM property.
+    return message.locator('.outbox-text').innerText();
+  }
+
+  let lostSecret = '';
+
+  test('a user signs up and sets up an authenticator app (after confirming by email)', async () => {
+    await page.goto(`${base}/`);
+    await page.locator('#signup-email').fill(email);
+    await page.locator('#signup-password').fill(password);
+    await page.locator('#signup-submit').click();
+    await page.waitForURL(`${base}/account`);
+    await page.locator('#totp-status', { hasText: 'Off' }).waitFor();
+
+    // Email is already a factor, so adding one needs a fresh second factor first.
+    await page.locator('#totp-setup-start').click();
+    await page.waitForURL(`${base}/verify?next=%2Faccount`);
+    await page.locator('#email-send').click();
+    await page.locator('#email-sent').waitFor({ state: 'visible' });
+    const signIn = await newestEmail('verification code');
+    await page.locator('#email-verify-code').fill(/\b(\d{6})\b/.exec(signIn)![1]!);
+    await page.locator('#email-verify-submit').click();
+    await page.waitForURL(`${base}/account`);
+
+    await page.locator('#totp-setup-start').click();
+    await page.locator('#totp-secret').waitFor({ state: 'visible' });
+    lostSecret = await text(page, '#totp-secret');
+    await page.locator('#totp-code').fill(totp(lostSecret));
+    await page.locator('#totp-confirm').click();
+    await page.locator('#backup-codes-panel').waitFor({ state: 'visible' });
+    await page.locator('#backup-codes-done').click();
+    await page.locator('#totp-status', { hasText: 'On' }).waitFor();
+    assert.equal(await text(page, '#factor-summary'), 'authenticator app, email codes, backup codes');
+  });
+
+  test('having lost the app and the codes, they recover by email and set up a new app', async () => {
+    await page.locator('#logout').click();
+    await page.waitForURL(`${base}/`);
+    await page.locator('#recover-link a').click();
+    await page.waitForURL(`${base}/recover`);
+
+    await page.locator('#recover-email').fill(email);
+    await page.locator('#recover-send').click();
+    await page.locator('#recover-sent', { hasText: email }).waitFor();
+    const message = await newestEmail('Recover your');
+    const code = /\b([0-9a-z]{4}-[0-9a-z]{4}-[0-9a-z]{4}-[0-9a-z]{4})\b/.exec(message)?.[1];
+    assert.ok(code, `no recovery code in ${message}`);
+
+    await page.locator('#recover-code').fill('aaaa-aaaa-aaaa-aaaa');
+    await page.locator('#recover-submit').click();
+    await page.locator('#error', { hasText: 'not valid' }).waitFor();
+    await page.locator('#recover-code').fill(code);
+    await page.locator('#recover-submit').click();
+    await page.locator('#recover-enrol').waitFor({ state: 'visible' });
+    assert.equal(await text(page, '#recover-factors'), 'none', 'the old factors are gone');
+    assert.ok(await page.locator('#error').isHidden());
+
+    // The owner is told, by email, that recovery was used.
+    assert.match(await newestEmail('security notice'), /recovered with a code sent to this address/);
+
+    // The recovery session cannot reach the account itself.
+    await page.goto(`${base}/account`);
+    await page.waitForURL(`${base}/`);
+    await page.goto(`${base}/recover`);
+    await page.locator('#recover-enrol').waitFor({ state: 'visible' });
+
+    await page.locator('#totp-setup-start').click();
+    await page.locator('#totp-secret').waitFor({ state: 'visible' });
+    const secret = await text(page, '#totp-secret');
+    assert.notEqual(secret, lostSecret);
+    await page.locator('#totp-code').fill(totp(secret));
+    await page.locator('#totp-confirm').click();
+    await page.locator('#backup-codes-panel').waitFor({ state: 'visible' });
+    assert.equal(await page.locator('#backup-codes li').count(), 10);
+    await page.locator('#backup-codes-done').click();
+    await page.locator('#recover-factors', { hasText: 'authenticator app' }).waitFor();
+    await page.locator('#recover-done').click();
+    await page.waitForURL(`${base}/`);
+
+    // Signing in again: password, then the new app at the sensitive action; the lost one is refused.
+    skewMs += 31_000;
+    await page.locator('#login-email').fill(email);
+    await page.locator('#login-password').fill(password);
+    await page.locator('#login-submit').click();
+    await page.waitForURL(`${base}/account`);
+    await page.locator('#nav-sensitive').click();
+    await page.waitForURL(`${base}/sensitive`);
+    await page.locator('#sensitive-run').click();
+    await page.waitForURL(`${base}/verify?next=%2Fsensitive`);
+    await page.locator('#totp-section').waitFor({ state: 'visible' });
+    await page.locator('#totp-verify-code').fill(totp(lostSecret));
+    await page.locator('#totp-verify-submit').click();
+    await page.locator('#error', { hasText: 'not valid' }).waitFor();
+    await page.locator('#totp-verify-code').fill(totp(secret));
+    await page.locator('#totp-verify-submit').click();
+    await page.waitForURL(`${base}/sensitive`);
+    await page.locator('#sensitive-run').click();
+    await page.locator('#sensitive-result').waitFor({ state: 'visible' });
+    assert.match(await text(page, '#sensitive-output'), new RegExp(email.replace(/[.]/g, '\\.')));
+
+    await page.locator('#nav-account').click();
+    await page.locator('#factor-summary', { hasText: 'authenticator app' }).waitFor();
+    assert.equal(await text(page, '#backup-remaining'), '10');
+    assert.ok(
+      logs.some((line) => line.includes('mfa recovery_completed')),
+      'the audit log has the recovery',
+    );
+    assert.deepEqual(pageErrors, [], 'no script errors in the pages');
+  });
+});
