@@ -155,16 +155,18 @@ export function createRecoveryService(core: MfaCore, recovery: RecoveryConfig) {
     const now = core.now();
     const stored = parse(await store.get(key));
     const code = normalizeRecoveryCode(input);
-    const action: AttemptAction =
-      stored !== undefined && now < stored.expiresAt && code !== null
-        ? {
-            kind: 'take',
-            key,
-            values: keyring
-              .hashes(context(stored.userId, email, stored.expiresAt), code)
-              .map((hash) => encode(stored, hash)),
-          }
-        : { kind: 'check', ok: false };
+    const live = stored !== undefined && now < stored.expiresAt && code !== null;
+    // Without a live code, do the same work against values that cannot match: anyone can give an
+    // address a live code through /start, so a faster "no code" answer would tell which accounts exist.
+    const action: AttemptAction = {
+      kind: 'take',
+      key,
+      values: live
+        ? keyring
+            .hashes(context(stored.userId, email, stored.expiresAt), code)
+            .map((hash) => encode(stored, hash))
+        : keyring.hashes(context('', email, now), code ?? input).map((hash) => `never:${hash}`),
+    };
     const { maxFailures, windowMs, lockoutMs } = config.limits;
     const result = await store.attempt({
       failKey: recoveryKeys.failures(tag),
@@ -178,10 +180,14 @@ export function createRecoveryService(core: MfaCore, recovery: RecoveryConfig) {
     if (result.status === 'invalid' || stored === undefined) {
       // The owner hears of guesses at their code; an address without a code has nobody to tell.
       if (stored !== undefined && result.status === 'invalid') {
-        core.emit(req, stored.userId, { type: 'recovery_failed', failures: result.failures });
-        if (result.failures >= maxFailures) {
-          core.emit(req, stored.userId, { type: 'recovery_locked', until: now + lockoutMs });
-        }
+        const { failures } = result;
+        // After the answer: a slow audit listener must not make a known account's failures slower.
+        setImmediate(() => {
+          core.emit(req, stored.userId, { type: 'recovery_failed', failures });
+          if (failures >= maxFailures) {
+            core.emit(req, stored.userId, { type: 'recovery_locked', until: now + lockoutMs });
+          }
+        });
       }
       throw invalidCode();
     }
@@ -214,11 +220,12 @@ export function createRecoveryService(core: MfaCore, recovery: RecoveryConfig) {
       }
     }
     const removed = await core.removeAllFactors(user.id, user);
+    // Audited (and the owner notified) as soon as the factors are gone, even if the session fails next.
+    core.emit(req, user.id, { type: 'recovery_completed', removed }, user);
     await regenerateSession(req);
     const until = core.now() + recovery.sessionTtlMs;
     req.session.mfa = { userId: user.id, recovery: { until } };
     await saveSession(req);
-    core.emit(req, user.id, { type: 'recovery_completed', removed }, user);
     return { until, removed };
   }
 

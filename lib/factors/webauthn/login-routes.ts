@@ -5,7 +5,7 @@ import { MfaError } from '../../errors.js';
 import { parseBody } from '../../http.js';
 import { tooManyAttempts } from '../../limits.js';
 import type { MfaOptions } from '../../options.js';
-import { regenerateSession, saveSession } from '../../session.js';
+import { recoveryUserId, regenerateSession, saveSession } from '../../session.js';
 import { MINUTE } from '../../time.js';
 import { beginLoginCeremony, redeemLoginChallenge, usable } from './challenges.js';
 import { assertionBody } from './webauthn-bodies.js';
@@ -27,6 +27,13 @@ async function discardSession(req: Request): Promise<void> {
 }
 
 type OnLogin = NonNullable<MfaOptions['onLogin']>;
+
+/** A recovery session may only enrol factors: it cannot be traded for a sign-in either. */
+function refuseRecovery(req: Request, now: number): void {
+  if (recoveryUserId(req, now) !== undefined) {
+    throw new MfaError('recovery_only', 'This recovery session can only set up new factors.');
+  }
+}
 
 /**
  * `POST /login/options` and `POST /login/verify`: passwordless sign-in with a discoverable passkey.
@@ -89,6 +96,7 @@ export function loginRoutes(ctx: WebAuthnContext, onLogin: OnLogin): Router {
 
   router.post('/login/options', async (req, res) => {
     parseBody(emptyBody, req.body);
+    refuseRecovery(req, core.now());
     // Before the ceremony touches the session: a refused call creates none.
     await admitOptions(req);
     const challenge = await beginLoginCeremony(core, config, req);
@@ -98,6 +106,7 @@ export function loginRoutes(ctx: WebAuthnContext, onLogin: OnLogin): Router {
 
   router.post('/login/verify', async (req, res) => {
     const { response } = parseBody(assertionBody, req.body);
+    refuseRecovery(req, core.now());
     if (!req.session)
       throw new MfaError('unavailable', 'The session store is unavailable. Try again shortly.');
     const now = core.now();

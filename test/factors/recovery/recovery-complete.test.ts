@@ -206,6 +206,21 @@ describe('POST /recovery/complete', () => {
     assert.equal(eventsOf(t.events, 'recovery_completed').length, 0);
   });
 
+  test('when the new session cannot be saved, the removal of the factors is still audited and notified', async () => {
+    const t = await makeRecoveryApp(redis.client(), {
+      endSessions: async (_userId, req) => {
+        // The session store goes down right after the other sessions were ended.
+        req.sessionStore.set = (_sid, _data, cb) => cb?.(new Error('session store down'));
+      },
+    });
+    await equippedUser(t, 'bea');
+    const code = await requestCode(t, 'bea@example.com');
+    const res = await complete(t, 'bea@example.com', code).expect(503);
+    assert.equal(res.body.error, 'unavailable');
+    assert.equal(eventsOf(t.events, 'recovery_completed').length, 1);
+    assert.deepEqual(await t.mfa.factors('bea'), []);
+  });
+
   test('without endSessions, recovery still works (other sessions last until they expire)', async () => {
     const t = await makeRecoveryApp(redis.client(), { endSessions: undefined });
     const { owner } = await equippedUser(t, 'ada');

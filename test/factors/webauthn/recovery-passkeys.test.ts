@@ -48,6 +48,21 @@ describe('passkeys registered in a recovery session', () => {
     assert.equal(signedIn.body.userId, 'hal');
   });
 
+  test('a recovery session cannot be traded for a passwordless sign-in', async () => {
+    const t = await makeWebAuthnApp(redis.client());
+    const authenticator = newAuthenticator();
+    assert.equal((await registerPasskey(await t.signIn('jay'), authenticator)).res.status, 200);
+    const recovering = supertest.agent(t.app);
+    await recovering.post('/test/recovery').send({ id: 'kai' }).expect(200);
+    const options = await recovering.post('/auth/mfa/webauthn/login/options').send({}).expect(403);
+    assert.equal(options.body.error, 'recovery_only');
+    // Even a well-formed assertion (made for another session's challenge) is refused for the scope alone.
+    const other = await supertest.agent(t.app).post('/auth/mfa/webauthn/login/options').send({}).expect(200);
+    const response = authenticator.getAssertion(other.body);
+    const verify = await recovering.post('/auth/mfa/webauthn/login/verify').send({ response }).expect(403);
+    assert.equal(verify.body.error, 'recovery_only');
+  });
+
   test('passkeys registered in a normal session sign in at once', async () => {
     const t = await makeWebAuthnApp(redis.client());
     const authenticator = newAuthenticator();
