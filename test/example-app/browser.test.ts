@@ -1,67 +1,28 @@
 import assert from 'node:assert/strict';
-import { once } from 'node:events';
-import type { Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { after, before, describe, test } from 'node:test';
 import { generateSync } from 'otplib';
-import { type Browser, chromium, type Page } from 'playwright-core';
-import { createExampleApp } from '../../example-app/app.js';
-import { startRedis, type TestRedis } from '../helpers/redis-server.js';
+import type { Page } from 'playwright-core';
+import { type ExampleSite, startExampleSite } from '../helpers/browser.js';
 
 // The example app in real headless Chromium, with sessions and MFA records in a real Redis.
 describe('example app in a browser', () => {
-  let redis: TestRedis | undefined;
-  let closeApp: (() => Promise<void>) | undefined;
-  let server: Server | undefined;
-  let browser: Browser | undefined;
+  let site: ExampleSite | undefined;
   let page: Page;
   let base = '';
-  const logs: string[] = [];
-  const pageErrors: string[] = [];
+  let logs: string[] = [];
+  let pageErrors: string[] = [];
 
   const email = `ada.${Date.now()}@example.com`;
   const password = 'correct horse battery staple';
   let backupCodes: string[] = [];
 
   before(async () => {
-    redis = await startRedis();
-    const example = await createExampleApp({ redisUrl: redis.url, log: (line) => logs.push(line) });
-    closeApp = example.close;
-    server = example.app.listen(0, '127.0.0.1');
-    await once(server, 'listening');
-    base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-
-    browser = await chromium.launch({
-      executablePath: '/usr/bin/chromium',
-      headless: true,
-      args: [
-        '--no-sandbox',
-        '--disable-gpu',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--disable-sync',
-        '--no-first-run',
-      ],
-    });
-    const context = await browser.newContext();
-    page = await context.newPage();
-    page.setDefaultTimeout(10_000);
-    page.on('pageerror', (err) => pageErrors.push(err.message));
-    page.on('console', (msg) => {
-      if (msg.type() === 'error' && !msg.text().includes('Failed to load resource'))
-        pageErrors.push(msg.text());
-    });
+    site = await startExampleSite();
+    ({ base, logs, pageErrors } = site);
+    page = await site.newPage();
   });
 
-  after(async () => {
-    await browser?.close();
-    if (server) {
-      server.closeAllConnections();
-      await new Promise((resolve) => server?.close(resolve));
-    }
-    await closeApp?.();
-    await redis?.close();
-  });
+  after(() => site?.close());
 
   // Playwright's innerText: the text a user sees, which is what these assertions are about.
   // biome-ignore lint/performance/useDomNodeTextContent: a Playwright locator method, not the DOM property.

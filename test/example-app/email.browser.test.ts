@@ -1,25 +1,17 @@
 import assert from 'node:assert/strict';
-import { once } from 'node:events';
-import type { Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { after, before, describe, test } from 'node:test';
-import { type Browser, chromium, type Page } from 'playwright-core';
-import { createExampleApp } from '../../example-app/app.js';
-import { deliveryFromEnv } from '../../example-app/delivery.js';
-import { startRedis, type TestRedis } from '../helpers/redis-server.js';
+import type { Page } from 'playwright-core';
+import { type ExampleSite, startExampleSite } from '../helpers/browser.js';
 
 // Email and SMS codes in the example app, in real headless Chromium, with no provider keys: codes go to
 // the dev outbox and are read from its page, as a newcomer trying the example would.
 describe('example app: codes by email and text message', () => {
-  let redis: TestRedis | undefined;
-  let closeApp: (() => Promise<void>) | undefined;
-  let server: Server | undefined;
-  let browser: Browser | undefined;
+  let site: ExampleSite | undefined;
   let page: Page;
   let outbox: Page;
   let base = '';
-  const logs: string[] = [];
-  const pageErrors: string[] = [];
+  let logs: string[] = [];
+  let pageErrors: string[] = [];
 
   const email = `grace.${Date.now()}@example.com`;
   /** The app's clock runs ahead by this much: resend cooldowns pass without sleeping. */
@@ -27,52 +19,13 @@ describe('example app: codes by email and text message', () => {
   const password = 'correct horse battery staple';
 
   before(async () => {
-    redis = await startRedis();
-    const log = (line: string) => logs.push(line);
-    const example = await createExampleApp({
-      redisUrl: redis.url,
-      log,
-      delivery: await deliveryFromEnv({}, log),
-      now: () => Date.now() + skewMs,
-    });
-    closeApp = example.close;
-    server = example.app.listen(0, '127.0.0.1');
-    await once(server, 'listening');
-    base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-
-    browser = await chromium.launch({
-      executablePath: '/usr/bin/chromium',
-      headless: true,
-      args: [
-        '--no-sandbox',
-        '--disable-gpu',
-        '--disable-background-networking',
-        '--disable-sync',
-        '--no-first-run',
-      ],
-    });
-    const context = await browser.newContext();
-    page = await context.newPage();
-    outbox = await context.newPage();
-    for (const p of [page, outbox]) {
-      p.setDefaultTimeout(10_000);
-      p.on('pageerror', (err) => pageErrors.push(err.message));
-      p.on('console', (msg) => {
-        if (msg.type() === 'error' && !msg.text().includes('Failed to load resource'))
-          pageErrors.push(msg.text());
-      });
-    }
+    site = await startExampleSite({ outbox: true, now: () => Date.now() + skewMs });
+    ({ base, logs, pageErrors } = site);
+    page = await site.newPage();
+    outbox = await site.newPage({ context: page.context() });
   });
 
-  after(async () => {
-    await browser?.close();
-    if (server) {
-      server.closeAllConnections();
-      await new Promise((resolve) => server?.close(resolve));
-    }
-    await closeApp?.();
-    await redis?.close();
-  });
+  after(() => site?.close());
 
   // biome-ignore lint/performance/useDomNodeTextContent: a Playwright locator method, not the DOM property.
   const text = async (p: Page, selector: string) => (await p.locator(selector).innerText()).trim();

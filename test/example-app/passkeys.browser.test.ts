@@ -1,40 +1,10 @@
 import assert from 'node:assert/strict';
-import { once } from 'node:events';
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { after, before, describe, test } from 'node:test';
-import { type Browser, type BrowserContext, type CDPSession, chromium, type Page } from 'playwright-core';
-import { createExampleApp } from '../../example-app/app.js';
-import { startRedis, type TestRedis } from '../helpers/redis-server.js';
+import type { BrowserContext, CDPSession, Page } from 'playwright-core';
+import { type ExampleSite, serveExampleApp, startExampleSite } from '../helpers/browser.js';
 
 // Passkeys in the example app, in real headless Chromium with a CDP virtual authenticator (a
 // platform authenticator with resident keys and user verification), against a real Redis.
-
-interface Site {
-  base: string;
-  server: Server;
-  close(): Promise<void>;
-}
-
-/** The example app on a free port, told (or mis-told) the origin it is served from. */
-async function startSite(redisUrl: string | undefined, origin?: (port: number) => string): Promise<Site> {
-  const server = createServer();
-  server.listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  const { port } = server.address() as AddressInfo;
-  const base = `http://localhost:${port}`;
-  const example = await createExampleApp({ redisUrl, origin: origin?.(port) ?? base, log: () => {} });
-  server.on('request', example.app);
-  return {
-    base,
-    server,
-    async close() {
-      server.closeAllConnections();
-      await new Promise((resolve) => server.close(resolve));
-      await example.close();
-    },
-  };
-}
 
 interface Tab {
   context: BrowserContext;
@@ -45,47 +15,25 @@ interface Tab {
 }
 
 describe('passkeys in the example app', () => {
-  let redis: TestRedis | undefined;
-  let site: Site | undefined;
-  let browser: Browser | undefined;
+  let site: ExampleSite | undefined;
   const tabs: Tab[] = [];
   let n = 0;
   const password = 'correct horse battery staple';
 
   before(async () => {
-    redis = await startRedis();
-    site = await startSite(redis.url);
-    browser = await chromium.launch({
-      executablePath: '/usr/bin/chromium',
-      headless: true,
-      args: [
-        '--no-sandbox',
-        '--disable-gpu',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--disable-sync',
-        '--no-first-run',
-      ],
-    });
+    site = await startExampleSite();
   });
 
   after(async () => {
     for (const tab of tabs) await tab.context.close().catch(() => {});
-    await browser?.close();
     await site?.close();
-    await redis?.close();
   });
 
   /** A new browser context and tab with its own, fresh virtual authenticator. */
   async function newTab(): Promise<Tab> {
-    const context = await browser!.newContext();
-    const page = await context.newPage();
-    page.setDefaultTimeout(10_000);
     const errors: string[] = [];
-    page.on('pageerror', (err) => errors.push(err.message));
-    page.on('console', (msg) => {
-      if (msg.type() === 'error' && !msg.text().includes('Failed to load resource')) errors.push(msg.text());
-    });
+    const page = await site!.newPage({ errors });
+    const context = page.context();
     const cdp = await context.newCDPSession(page);
     await cdp.send('WebAuthn.enable');
     const { authenticatorId } = await cdp.send('WebAuthn.addVirtualAuthenticator', {
@@ -255,7 +203,7 @@ describe('passkeys in the example app', () => {
 
   test('a passkey created on a page the server does not expect (wrong origin) is refused', async () => {
     // Served on one port, configured for another: the browser signs its real origin into the response.
-    const misconfigured = await startSite(undefined, () => 'http://localhost:1');
+    const misconfigured = await serveExampleApp({ origin: () => 'http://localhost:1', log: () => {} });
     try {
       const tab = await newTab();
       const { page } = tab;

@@ -1,26 +1,18 @@
 import assert from 'node:assert/strict';
-import { once } from 'node:events';
-import type { Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { after, before, describe, test } from 'node:test';
 import { generateSync } from 'otplib';
-import { type Browser, chromium, type Page } from 'playwright-core';
-import { createExampleApp } from '../../example-app/app.js';
-import { deliveryFromEnv } from '../../example-app/delivery.js';
-import { startRedis, type TestRedis } from '../helpers/redis-server.js';
+import type { Page } from 'playwright-core';
+import { type ExampleSite, startExampleSite } from '../helpers/browser.js';
 
 // Account recovery in the example app, in real headless Chromium: a user who lost their authenticator
 // app recovers by an emailed code (read from the dev outbox), sets up a new app, and signs in with it.
 describe('example app: recovering an account whose factors are lost', () => {
-  let redis: TestRedis | undefined;
-  let closeApp: (() => Promise<void>) | undefined;
-  let server: Server | undefined;
-  let browser: Browser | undefined;
+  let site: ExampleSite | undefined;
   let page: Page;
   let outbox: Page;
   let base = '';
-  const logs: string[] = [];
-  const pageErrors: string[] = [];
+  let logs: string[] = [];
+  let pageErrors: string[] = [];
 
   const email = `hedy.${Date.now()}@example.com`;
   const password = 'frequency hopping 1942';
@@ -30,53 +22,14 @@ describe('example app: recovering an account whose factors are lost', () => {
   const totp = (secret: string) => generateSync({ secret, epoch: Math.floor(appNow() / 1000) });
 
   before(async () => {
-    redis = await startRedis();
-    const log = (line: string) => logs.push(line);
-    const example = await createExampleApp({
-      redisUrl: redis.url,
-      log,
-      delivery: await deliveryFromEnv({}, log),
-      now: appNow,
-    });
-    closeApp = example.close;
-    server = example.app.listen(0, '127.0.0.1');
-    await once(server, 'listening');
-    base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-
-    browser = await chromium.launch({
-      executablePath: '/usr/bin/chromium',
-      headless: true,
-      args: [
-        '--no-sandbox',
-        '--disable-gpu',
-        '--disable-background-networking',
-        '--disable-sync',
-        '--no-first-run',
-      ],
-    });
-    const context = await browser.newContext();
-    page = await context.newPage();
-    outbox = await context.newPage();
-    for (const p of [page, outbox]) {
-      p.setDefaultTimeout(10_000);
-      p.on('pageerror', (err) => pageErrors.push(err.message));
-      p.on('console', (msg) => {
-        if (msg.type() === 'error' && !msg.text().includes('Failed to load resource'))
-          pageErrors.push(msg.text());
-      });
-    }
+    site = await startExampleSite({ outbox: true, now: appNow });
+    ({ base, logs, pageErrors } = site);
+    page = await site.newPage();
+    outbox = await site.newPage({ context: page.context() });
     page.on('dialog', (dialog) => dialog.accept());
   });
 
-  after(async () => {
-    await browser?.close();
-    if (server) {
-      server.closeAllConnections();
-      await new Promise((resolve) => server?.close(resolve));
-    }
-    await closeApp?.();
-    await redis?.close();
-  });
+  after(() => site?.close());
 
   // biome-ignore lint/performance/useDomNodeTextContent: a Playwright locator method, not the DOM property.
   const text = async (p: Page, selector: string) => (await p.locator(selector).innerText()).trim();

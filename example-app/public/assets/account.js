@@ -1,15 +1,6 @@
-import {
-  api,
-  bindLogout,
-  busy,
-  formatTime,
-  goToVerify,
-  hide,
-  needsStepUp,
-  showError,
-  showVerifiedNotice,
-} from './api.js';
-import { addPasskey, passkeysSupported } from './passkeys.js';
+import { api, bindLogout, formatTime, runAction, showError, showVerifiedNotice } from './api.js';
+import { bindFactorSetup, closeTotpSetup, showBackupCodes } from './factor-setup.js';
+import { passkeysSupported } from './passkeys.js';
 
 const $ = (id) => document.getElementById(id);
 const error = $('error');
@@ -18,15 +9,7 @@ bindLogout();
 showVerifiedNotice($('notice'));
 
 /** Runs an account action; when it needs a fresh second factor, goes to the verify page and back. */
-async function run(button, fn) {
-  hide(error);
-  try {
-    await busy(button, fn);
-  } catch (err) {
-    if (needsStepUp(err)) return goToVerify('/account');
-    showError(error, err);
-  }
-}
+const run = (button, fn) => runAction(error, button, fn, '/account');
 
 /** How the page names each factor. */
 const FACTOR_NAMES = {
@@ -134,63 +117,11 @@ function removePasskey(button, passkey) {
   });
 }
 
-$('passkey-add-form').addEventListener('submit', (event) => {
-  event.preventDefault();
-  return run($('passkey-add'), async () => {
-    const result = await addPasskey($('passkey-name').value.trim());
-    $('passkey-name').value = '';
-    if (result.backupCodes) showBackupCodes(result.backupCodes);
-    await loadStatus();
-  });
-});
-
-function showBackupCodes(codes) {
-  $('backup-codes').replaceChildren(
-    ...codes.map((code) => {
-      const li = document.createElement('li');
-      li.textContent = code;
-      return li;
-    }),
-  );
-  $('backup-codes-panel').hidden = false;
-}
-
-$('totp-setup-start').addEventListener('click', (event) =>
-  run(event.currentTarget, async () => {
-    const { secret, qrCode } = await api('POST', '/auth/mfa/totp/setup');
-    $('totp-qr').src = qrCode;
-    $('totp-secret').textContent = secret;
-    $('totp-code').value = '';
-    $('totp-setup').hidden = false;
-    $('totp-setup-start').hidden = true;
-    $('totp-code').focus();
-  }),
-);
-
-$('totp-confirm-form').addEventListener('submit', (event) => {
-  event.preventDefault();
-  return run($('totp-confirm'), async () => {
-    const result = await api('POST', '/auth/mfa/totp/confirm', { code: $('totp-code').value });
-    closeSetup();
-    if (result.backupCodes) showBackupCodes(result.backupCodes);
-    await loadStatus();
-  });
-});
-
-function closeSetup() {
-  $('totp-setup').hidden = true;
-  $('totp-secret').textContent = '';
-  $('totp-qr').removeAttribute('src');
-}
+bindFactorSetup(run, loadStatus);
 
 $('totp-cancel').addEventListener('click', () => {
-  closeSetup();
+  closeTotpSetup();
   $('totp-setup-start').hidden = false;
-});
-
-$('backup-codes-done').addEventListener('click', () => {
-  $('backup-codes').replaceChildren();
-  $('backup-codes-panel').hidden = true;
 });
 
 $('backup-regenerate').addEventListener('click', (event) => {
@@ -212,7 +143,7 @@ $('totp-remove').addEventListener('click', (event) => {
 
 // phone.js (text message codes) announces changes; binding a first phone can bring backup codes.
 document.addEventListener('mfa:changed', (event) => {
-  if (event.detail?.backupCodes) showBackupCodes(event.detail.backupCodes);
+  showBackupCodes(event.detail?.backupCodes);
   loadStatus().catch((err) => showError(error, err));
 });
 

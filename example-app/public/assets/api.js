@@ -48,6 +48,13 @@ export function goToVerify(next = location.pathname) {
   location.assign(`/verify?next=${encodeURIComponent(next)}`);
 }
 
+/** From the verify page back to `next`, flagged so that page can say it worked. */
+export function goBackVerified(next) {
+  const url = new URL(next, location.origin);
+  url.searchParams.set('verified', '1');
+  location.assign(url.pathname + url.search + url.hash);
+}
+
 /** A same-site path to return to, never another origin (`//evil.example` is not a path). */
 export function safeNext(value, fallback = '/account') {
   if (typeof value !== 'string' || !value.startsWith('/') || value.startsWith('//') || value.includes('\\')) {
@@ -63,6 +70,20 @@ export async function busy(button, fn) {
     return await fn();
   } finally {
     button.disabled = false;
+  }
+}
+
+/**
+ * Runs a page's action with its button disabled and shows what went wrong in `errorEl`; when the
+ * action needs a fresh second factor, goes to the verify page, which comes back to `returnTo`.
+ */
+export async function runAction(errorEl, button, fn, returnTo = location.pathname) {
+  hide(errorEl);
+  try {
+    await busy(button, fn);
+  } catch (err) {
+    if (needsStepUp(err)) return goToVerify(returnTo);
+    showError(errorEl, err);
   }
 }
 

@@ -1,16 +1,9 @@
 // Email and SMS codes on the verify page: ask for a code, then type it in.
-import { api, busy, hide, safeNext, showError } from './api.js';
+import { api, busy, goBackVerified, hide, safeNext, showError } from './api.js';
 
 const $ = (id) => document.getElementById(id);
 const error = $('error');
 const next = safeNext(new URLSearchParams(location.search).get('next'));
-
-/** Back to where the user came from, flagged so that page can say it worked (as verify.js does). */
-function goBack() {
-  const url = new URL(next, location.origin);
-  url.searchParams.set('verified', '1');
-  location.assign(url.pathname + url.search + url.hash);
-}
 
 /** Wires one channel's section: `email` or `sms`. */
 function bindChannel(channel) {
@@ -38,7 +31,7 @@ function bindChannel(channel) {
       await busy($(`${channel}-verify-submit`), () =>
         api('POST', `/auth/mfa/${channel}/verify`, { code: input.value }),
       );
-      goBack();
+      goBackVerified(next);
     } catch (err) {
       showError(error, err);
       input.select();

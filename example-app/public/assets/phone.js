@@ -1,19 +1,12 @@
 // The account page's email and text message codes: shows email codes, binds and removes a phone.
-import { api, busy, goToVerify, hide, needsStepUp, showError } from './api.js';
+import { api, runAction, showError } from './api.js';
+import { confirmPhone, startPhoneSetup } from './factor-setup.js';
 
 const $ = (id) => document.getElementById(id);
 const error = $('error');
 
 /** Runs an action; when it needs a fresh second factor, goes to the verify page and back. */
-async function run(button, fn) {
-  hide(error);
-  try {
-    await busy(button, fn);
-  } catch (err) {
-    if (needsStepUp(err)) return goToVerify('/account');
-    showError(error, err);
-  }
-}
+const run = (button, fn) => runAction(error, button, fn, '/account');
 
 /** Tells account.js to redraw (and show backup codes a first factor brought). */
 const changed = (detail = {}) => document.dispatchEvent(new CustomEvent('mfa:changed', { detail }));
@@ -38,20 +31,15 @@ async function load() {
 $('sms-setup-form').addEventListener('submit', (event) => {
   event.preventDefault();
   return run($('sms-setup-submit'), async () => {
-    const { phone } = await api('POST', '/auth/mfa/sms/setup', { phone: $('sms-phone').value });
+    const phone = await startPhoneSetup();
     $('sms-status').textContent = `We texted a code to ${phone}`;
-    $('sms-confirm-form').hidden = false;
-    $('sms-confirm-code').value = '';
-    $('sms-confirm-code').focus();
   });
 });
 
 $('sms-confirm-form').addEventListener('submit', (event) => {
   event.preventDefault();
   return run($('sms-confirm-submit'), async () => {
-    const result = await api('POST', '/auth/mfa/sms/confirm', { code: $('sms-confirm-code').value });
-    $('sms-confirm-form').hidden = true;
-    $('sms-phone').value = '';
+    const result = await confirmPhone();
     changed(result.backupCodes ? { backupCodes: result.backupCodes } : {});
     await load();
   });

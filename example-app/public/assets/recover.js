@@ -1,7 +1,8 @@
 // "Lost your second factor?": a recovery code by email, then a limited session that can only set up
 // new factors. The session has no signed-in user: it ends with a normal sign-in.
 import { ApiError, api, busy, formatTime, hide, showError } from './api.js';
-import { addPasskey, passkeysSupported } from './passkeys.js';
+import { bindFactorSetup, confirmPhone, showBackupCodes, startPhoneSetup } from './factor-setup.js';
+import { passkeysSupported } from './passkeys.js';
 
 const $ = (id) => document.getElementById(id);
 const error = $('error');
@@ -79,73 +80,21 @@ async function loadStatus() {
   return true;
 }
 
-function showBackupCodes(codes) {
-  if (!codes) return;
-  $('backup-codes').replaceChildren(
-    ...codes.map((code) => {
-      const li = document.createElement('li');
-      li.textContent = code;
-      return li;
-    }),
-  );
-  $('backup-codes-panel').hidden = false;
-}
-
-$('backup-codes-done').addEventListener('click', () => {
-  $('backup-codes').replaceChildren();
-  $('backup-codes-panel').hidden = true;
-});
-
-$('totp-setup-start').addEventListener('click', (event) =>
-  run(event.currentTarget, async () => {
-    const { secret, qrCode } = await api('POST', '/auth/mfa/totp/setup');
-    $('totp-qr').src = qrCode;
-    $('totp-secret').textContent = secret;
-    $('totp-setup').hidden = false;
-    $('totp-setup-start').hidden = true;
-    $('totp-code').focus();
-  }),
-);
-
-$('totp-confirm-form').addEventListener('submit', (event) => {
-  event.preventDefault();
-  return run($('totp-confirm'), async () => {
-    const result = await api('POST', '/auth/mfa/totp/confirm', { code: $('totp-code').value });
-    $('totp-setup').hidden = true;
-    $('totp-secret').textContent = '';
-    $('totp-qr').removeAttribute('src');
-    showBackupCodes(result.backupCodes);
-    await loadStatus();
-  });
-});
-
-$('passkey-add-form').addEventListener('submit', (event) => {
-  event.preventDefault();
-  return run($('passkey-add'), async () => {
-    const result = await addPasskey($('passkey-name').value.trim());
-    $('passkey-name').value = '';
-    showBackupCodes(result.backupCodes);
-    await loadStatus();
-  });
-});
+bindFactorSetup(run, loadStatus);
 
 $('sms-setup-form').addEventListener('submit', (event) => {
   event.preventDefault();
   return run($('sms-setup-submit'), async () => {
-    const { phone } = await api('POST', '/auth/mfa/sms/setup', { phone: $('sms-phone').value });
+    const phone = await startPhoneSetup();
     notice.textContent = `We texted a code to ${phone}.`;
     notice.hidden = false;
-    $('sms-confirm-form').hidden = false;
-    $('sms-confirm-code').focus();
   });
 });
 
 $('sms-confirm-form').addEventListener('submit', (event) => {
   event.preventDefault();
   return run($('sms-confirm-submit'), async () => {
-    const result = await api('POST', '/auth/mfa/sms/confirm', { code: $('sms-confirm-code').value });
-    $('sms-confirm-form').hidden = true;
-    $('sms-phone').value = '';
+    const result = await confirmPhone();
     notice.textContent = `Text message codes now go to ${result.phone}.`;
     showBackupCodes(result.backupCodes);
     await loadStatus();

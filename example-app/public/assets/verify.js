@@ -1,4 +1,4 @@
-import { api, bindLogout, busy, hide, safeNext, showError } from './api.js';
+import { api, bindLogout, busy, goBackVerified, hide, safeNext, showError } from './api.js';
 import { verifyWithPasskey } from './passkeys.js';
 
 const $ = (id) => document.getElementById(id);
@@ -8,20 +8,13 @@ const next = safeNext(new URLSearchParams(location.search).get('next'));
 bindLogout();
 $('verify-cancel').href = next;
 
-/** Back to where the user came from, flagged so that page can say it worked. */
-function goBack() {
-  const url = new URL(next, location.origin);
-  url.searchParams.set('verified', '1');
-  location.assign(url.pathname + url.search + url.hash);
-}
-
 function bind(formId, inputId, buttonId, path) {
   $(formId).addEventListener('submit', async (event) => {
     event.preventDefault();
     hide(error);
     try {
       await busy($(buttonId), () => api('POST', path, { code: $(inputId).value }));
-      goBack();
+      goBackVerified(next);
     } catch (err) {
       showError(error, err);
       $(inputId).select();
@@ -36,7 +29,7 @@ $('passkey-verify').addEventListener('click', async () => {
   hide(error);
   try {
     await busy($('passkey-verify'), verifyWithPasskey);
-    goBack();
+    goBackVerified(next);
   } catch (err) {
     showError(error, err);
   }
