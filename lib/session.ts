@@ -104,4 +104,29 @@ export async function elevateSession(
   methods.add(method);
   req.session.mfa = { userId, verifiedAt: now, methods: [...methods] };
   await promisify((done) => req.session.save(done));
+  skipUnchangedResave(req.session);
+}
+
+/**
+ * express-session judges "already saved" against the id the request arrived with, so after
+ * `regenerate` it saves the session again when the response ends, although nothing changed: one more
+ * SET per verification. Skip that save while the session (cookie aside, as express-session's own
+ * hash does) is what we just saved; any later change is still saved.
+ */
+function skipUnchangedResave(session: Request['session']): void {
+  const unchanged = (s: object) => JSON.stringify({ ...s, cookie: undefined });
+  const saved = unchanged(session);
+  const save = session.save;
+  Object.defineProperty(session, 'save', {
+    configurable: true,
+    enumerable: false,
+    writable: true,
+    value(this: Request['session'], callback?: (err?: unknown) => void) {
+      if (unchanged(this) === saved) {
+        callback?.();
+        return this;
+      }
+      return save.call(this, callback);
+    },
+  });
 }

@@ -91,7 +91,9 @@ else
 end
 
 if ok then
-  redis.call('DEL', KEYS[1])
+  if raw then
+    redis.call('DEL', KEYS[1])
+  end
   return {'ok', 0}
 end
 

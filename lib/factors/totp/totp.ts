@@ -1,9 +1,23 @@
-import { randomBytes } from 'node:crypto';
+import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import { generateURI, ScureBase32Plugin, verifySync } from 'otplib';
 
 export type TotpAlgorithm = 'sha1' | 'sha256' | 'sha512';
 
 const base32 = new ScureBase32Plugin();
+
+/** otplib's HMAC through node:crypto (OpenSSL) rather than its pure-JS default (@noble/hashes). */
+const nodeCrypto = {
+  name: 'node:crypto',
+  hmac: (algorithm: string, key: Uint8Array, data: Uint8Array) =>
+    new Uint8Array(createHmac(algorithm, key).update(data).digest()),
+  randomBytes: (length: number) => new Uint8Array(randomBytes(length)),
+  constantTimeEqual(a: string | Uint8Array, b: string | Uint8Array) {
+    const x = typeof a === 'string' ? Buffer.from(a, 'utf8') : Buffer.from(a);
+    const y = typeof b === 'string' ? Buffer.from(b, 'utf8') : Buffer.from(b);
+    return x.length === y.length && timingSafeEqual(x, y);
+  },
+};
+
 const PERIOD_SECONDS = 30;
 
 /** A new base32 TOTP secret of 160 bits (RFC 4226's recommended length), from node's CSPRNG. */
@@ -46,6 +60,7 @@ export function matchTotpStep(check: TotpCheck): number | null {
       period: PERIOD_SECONDS,
       digits,
       algorithm: check.algorithm ?? 'sha1',
+      crypto: nodeCrypto,
     });
     return result.valid && 'timeStep' in result ? result.timeStep : null;
   } catch {

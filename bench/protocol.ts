@@ -1,0 +1,20 @@
+/** What bench/run.ts and the server process (bench/server.ts) say to each other over IPC. */
+
+/** The server's `secret` option (benchmark only: never a real secret). */
+export const BENCH_MFA_SECRET = 'bench-only MFA secret, at least 32 characters long';
+
+export type ServerRequest = { type: 'stats'; id: number } | { type: 'gc'; id: number } | { type: 'shutdown' };
+
+export interface ServerStats {
+  /** Requests the app has received (every path). */
+  requests: number;
+  /** Redis commands this process has sent, by command name (a script call counts once). */
+  commands: Record<string, number>;
+  /** CPU time this process has used (user + system), microseconds. */
+  cpuMicros: number;
+}
+
+export type ServerMessage =
+  | { type: 'ready'; port: number }
+  | { type: 'gc'; id: number }
+  | ({ type: 'stats'; id: number } & ServerStats);

@@ -1,0 +1,190 @@
+import type { MemoryResult } from './memory.js';
+import { type CommandCounts, total } from './redis-stats.js';
+
+/** One HTTP scenario's measured runs, added up over its rounds. */
+export interface ScenarioResult {
+  name: string;
+  /** Answers received in the measured runs. */
+  responses: number;
+  /** Answers by HTTP status. */
+  statuses: Record<number, number>;
+  ok: number;
+  non2xx: number;
+  /** Connection errors and timeouts. */
+  errors: number;
+  durationS: number;
+  rps: number;
+  p50Ms: number;
+  p99Ms: number;
+  /** Requests the server received in the measured runs (the denominator for commands per request). */
+  serverRequests: number;
+  /** INFO commandstats delta: what Redis executed, commands inside Lua scripts included. */
+  redisCommands: CommandCounts;
+  /** Commands the server's ioredis client sent (round trips; a script call counts once). */
+  sentCommands: CommandCounts;
+  /** CPU the server process used in the measured runs, µs. */
+  serverCpuMicros: number;
+  /** CPU redis-server used in the measured runs, µs. */
+  redisCpuMicros: number;
+  notes: string[];
+}
+
+export interface Machine {
+  cpus: number;
+  cpuModel: string;
+  node: string;
+  redis: string;
+}
+
+export interface Targets {
+  lines: string[];
+  met: boolean;
+}
+
+const fixed = (n: number, digits: number) => (Number.isFinite(n) ? n.toFixed(digits) : 'n/a');
+export const perRequest = (counts: CommandCounts, requests: number) =>
+  requests > 0 ? total(counts) / requests : Number.NaN;
+
+function byCommand(counts: CommandCounts, requests: number): string {
+  const entries = Object.entries(counts)
+    .map(([name, calls]) => [name, calls / requests] as const)
+    .filter(([, n]) => n >= 0.005)
+    .sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0]));
+  return entries.length === 0 ? '-' : entries.map(([name, n]) => `${name} ${fixed(n, 2)}`).join(', ');
+}
+
+const variantOf = (name: string) => (name.endsWith(' (B)') ? ' (B)' : '');
+const baseName = (name: string) => name.replace(/ \(B\)$/, '');
+
+/** The markdown table: one row per scenario, in the order run (B rows are compared with B's session). */
+export function table(results: ScenarioResult[], memory: MemoryResult | undefined): string {
+  const lines = [
+    '| scenario | req/s | p50 ms | p99 ms | 2xx | non-2xx | Redis cmds/req beyond session | x session req/s |',
+    '|---|---:|---:|---:|---:|---:|---:|---:|',
+  ];
+  for (const r of results) {
+    const session = results.find((s) => s.name === `session${variantOf(r.name)}`);
+    const sessionCmds = session ? perRequest(session.redisCommands, session.serverRequests) : Number.NaN;
+    const cmds = perRequest(r.redisCommands, r.serverRequests);
+    const base = baseName(r.name);
+    const shown =
+      base === 'hello'
+        ? `${fixed(cmds, 2)} (raw)`
+        : base === 'session'
+          ? `0 (${fixed(cmds, 2)} raw)`
+          : fixed(cmds - sessionCmds, 2);
+    const ratio = session && session.rps > 0 ? fixed(r.rps / session.rps, 2) : 'n/a';
+    const non2xx = r.non2xx + r.errors;
+    lines.push(
+      `| ${r.name} | ${Math.round(r.rps)} | ${fixed(r.p50Ms, 2)} | ${fixed(r.p99Ms, 2)} | ${r.ok} | ${non2xx} | ${shown} | ${ratio} |`,
+    );
+  }
+  lines.push(
+    '| passkey-verify | _not measured yet (its own issue): slot ready in bench/scenarios.ts_ | | | | | | |',
+  );
+  if (memory) {
+    lines.push(
+      `| memory | ${memory.attempts.toLocaleString('en-US')} attempts in ${memory.seconds} s | RSS ${memory.rssBeforeMb} → ${memory.rssAfterMb} MB | heap peak ${memory.heapPeakMb} MB | ${memory.storeKeys} keys | ${memory.liveKeys} live | ${memory.bounded ? 'bounded' : '**NOT bounded**'} | |`,
+    );
+  }
+  return lines.join('\n');
+}
+
+/** A/B: each scenario of B against the same scenario of A, measured interleaved in the same run. */
+export function comparison(results: ScenarioResult[]): string {
+  const lines = [
+    'A/B (B = --compare), interleaved in this run:',
+    '',
+    '| scenario | req/s B/A | server CPU/req B/A | redis CPU/req B/A | Redis executed/req A → B | sent/req A → B |',
+    '|---|---:|---:|---:|---:|---:|',
+  ];
+  for (const b of results.filter((r) => variantOf(r.name))) {
+    const a = results.find((r) => r.name === baseName(b.name));
+    if (!a) continue;
+    const per = (r: ScenarioResult, micros: number) => micros / r.serverRequests;
+    lines.push(
+      `| ${a.name} | ${fixed(b.rps / a.rps, 3)} | ${fixed(per(b, b.serverCpuMicros) / per(a, a.serverCpuMicros), 3)} | ${fixed(per(b, b.redisCpuMicros) / per(a, a.redisCpuMicros), 3)} | ${fixed(perRequest(a.redisCommands, a.serverRequests), 2)} → ${fixed(perRequest(b.redisCommands, b.serverRequests), 2)} | ${fixed(perRequest(a.sentCommands, a.serverRequests), 2)} → ${fixed(perRequest(b.sentCommands, b.serverRequests), 2)} |`,
+    );
+  }
+  return lines.join('\n');
+}
+
+/** Per-command detail: what Redis executed and what the server sent, per request. */
+export function commandDetail(results: ScenarioResult[]): string {
+  const lines = [
+    '| scenario | server CPU µs/req | redis CPU µs/req | Redis executed /req (INFO commandstats, incl. inside scripts) | sent by the server /req (round trips) |',
+    '|---|---:|---:|---|---|',
+  ];
+  for (const r of results) {
+    const n = r.serverRequests;
+    lines.push(
+      `| ${r.name} | ${fixed(r.serverCpuMicros / n, 0)} | ${fixed(r.redisCpuMicros / n, 0)} | ${fixed(perRequest(r.redisCommands, n), 2)}: ${byCommand(r.redisCommands, n)} | ${fixed(perRequest(r.sentCommands, n), 2)}: ${byCommand(r.sentCommands, n)} |`,
+    );
+  }
+  return lines.join('\n');
+}
+
+export function memoryDetail(m: MemoryResult): string {
+  return [
+    `memory: ${m.attempts.toLocaleString('en-US')} attempts (a new user each, ~${m.simulatedHours} h of injected clock) in ${m.seconds} s;`,
+    `store.size() ${m.storeKeys} vs ${m.liveKeys} live keys (TTL not yet run out);`,
+    `heap after GC ${m.heapBeforeMb} MB before, ${m.heapPeakMb} MB peak while running, ${m.heapAfterMb} MB after`,
+    `(peak ≈ ${m.peakKeysEquivalent} keys at ~${m.bytesPerKey} B each; the store sweeps at ~2x live + 1024);`,
+    `RSS ${m.rssBeforeMb} → ${m.rssAfterMb} MB. ${m.bounded ? 'Bounded.' : 'NOT bounded.'}`,
+  ].join(' ');
+}
+
+/** The issue's targets, judged from one run. */
+export function targets(results: ScenarioResult[], memory: MemoryResult | undefined): Targets {
+  const get = (name: string) => results.find((r) => r.name === name);
+  const session = get('session');
+  const lines: string[] = [];
+  let met = true;
+  const judge = (ok: boolean, text: string) => {
+    met &&= ok;
+    lines.push(`- ${ok ? 'met' : 'MISSED'}: ${text}`);
+  };
+  const guard = get('guard');
+  if (session && guard) {
+    const ratio = guard.rps / session.rps;
+    // Server CPU per request is the steadier measure on a shared machine: shown beside the verdict.
+    const cpu =
+      session.serverCpuMicros / session.serverRequests / (guard.serverCpuMicros / guard.serverRequests);
+    judge(
+      ratio >= 0.97,
+      `guard ${fixed(ratio, 3)} x session req/s (target >= 0.97); by server CPU per request ${fixed(cpu, 3)} x session`,
+    );
+    const extra =
+      perRequest(guard.redisCommands, guard.serverRequests) -
+      perRequest(session.redisCommands, session.serverRequests);
+    const extraSent =
+      perRequest(guard.sentCommands, guard.serverRequests) -
+      perRequest(session.sentCommands, session.serverRequests);
+    judge(
+      Math.abs(extra) < 0.005 && Math.abs(extraSent) < 0.005,
+      `guard extra Redis commands/req ${fixed(extra, 3)} executed, ${fixed(extraSent, 3)} sent (target 0)`,
+    );
+  }
+  const totp = get('totp-verify');
+  if (session && totp) {
+    const ratio = totp.rps / session.rps;
+    judge(ratio >= 0.5, `totp-verify ${fixed(ratio, 3)} x session req/s (target >= 0.5)`);
+    // "Beyond loading the session": everything but the one GET express-session loads it with.
+    const sent = perRequest(totp.sentCommands, totp.serverRequests) - 1;
+    const executed = perRequest(totp.redisCommands, totp.serverRequests) - 1;
+    judge(
+      sent <= 4.005,
+      `totp-verify sends ${fixed(sent, 2)} Redis commands beyond the session load (target <= 4); Redis executes ${fixed(executed, 2)} counting the commands inside the attempt script`,
+    );
+  }
+  for (const r of results) {
+    if (r.non2xx + r.errors > 0 || r.responses === 0)
+      judge(false, `${r.name}: every answer 2xx (${r.ok} of ${r.responses}, ${r.errors} errors)`);
+  }
+  if (memory)
+    judge(
+      memory.bounded,
+      `memory bounded (${memory.storeKeys} keys vs ${memory.liveKeys} live after ${memory.attempts} attempts)`,
+    );
+  return { lines, met };
+}

@@ -1,0 +1,348 @@
+/**
+ * `npm run bench [-- flags]`: starts a throwaway redis-server, the app under test in its own process
+ * (bench/server.ts), pre-enrols users through the real routes, loads every HTTP scenario with
+ * autocannon (warm-up discarded, then measured rounds interleaved across scenarios, in a rotating
+ * order, so a noisy machine affects them alike), runs the memory scenario in a process of its own,
+ * and prints one markdown table. Pieces: scenarios.ts (what each sends), measure.ts (one measured run),
+ * users.ts (enrolment and per-request users), report.ts (the tables and the targets).
+ *
+ * Flags (seconds unless noted):
+ *   --smoke               ~1 s per scenario, 50k memory attempts; exit 1 unless every answer was 2xx
+ *                         and memory stayed bounded (targets are reported, not enforced)
+ *   --warmup 3            warm-up per scenario (discarded)
+ *   --duration 10         measured time per scenario, split over the rounds
+ *   --rounds 5            measured rounds; each runs every scenario for duration/rounds
+ *   --connections 10
+ *   --users 12000         users pre-enrolled for totp-verify / backup-verify
+ *   --memory-attempts 1000000
+ *   --only a,b            run only these scenarios (hello,session,guard,totp-verify,backup-verify,memory)
+ *   --profile DIR         run the server under `node --cpu-prof`, profile written to DIR
+ *   --auto-pipelining     the server's ioredis client with enableAutoPipelining (an app-level option)
+ *   --compare PATH        A/B: a second server built from another copy of the library (PATH to its
+ *                         index.ts), measured interleaved with the first; rows marked "(B)"
+ *   --compare-auto-pipelining   the B server with enableAutoPipelining (B = this library if no --compare)
+ *   --json FILE           also write the raw results as JSON
+ * Exit status: 1 when an answer was not 2xx, a connection failed or memory grew unbounded; 0 otherwise.
+ */
+import { writeFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { parseArgs } from 'node:util';
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
+import { generateSync } from 'otplib';
+import { startRedis } from '../test/helpers/redis-server.js';
+import { runLoad } from './load.js';
+import {
+  type Accumulator,
+  emptyResult,
+  finish,
+  machine,
+  measureRun,
+  quiesce,
+  runMemoryChild,
+} from './measure.js';
+import type { MemoryResult } from './memory.js';
+import { commandDetail, comparison, memoryDetail, table, targets } from './report.js';
+import { createScenarios, HTTP_SCENARIOS } from './scenarios.js';
+import { type ServerProcess, startServer } from './server-process.js';
+import { totpCode } from './totp-code.js';
+import { BackupRotation, type BenchUser, enrolUser, enrolUsers, reverify, TotpRotation } from './users.js';
+
+const ALL = [...HTTP_SCENARIOS, 'memory'] as const;
+
+const { values: flags } = parseArgs({
+  options: {
+    smoke: { type: 'boolean', default: false },
+    warmup: { type: 'string' },
+    duration: { type: 'string' },
+    rounds: { type: 'string' },
+    connections: { type: 'string' },
+    users: { type: 'string' },
+    'memory-attempts': { type: 'string' },
+    only: { type: 'string' },
+    profile: { type: 'string' },
+    'auto-pipelining': { type: 'boolean', default: false },
+    compare: { type: 'string' },
+    'compare-auto-pipelining': { type: 'boolean', default: false },
+    json: { type: 'string' },
+  },
+  strict: true,
+});
+
+function numberFlag(name: string, value: string | undefined, fallback: number, min: number): number {
+  if (value === undefined) return fallback;
+  const n = Number(value);
+  if (!Number.isFinite(n) || n < min) throw new Error(`--${name} must be a number >= ${min}, got ${value}`);
+  return n;
+}
+
+const smoke = flags.smoke ?? false;
+const warmupS = numberFlag('warmup', flags.warmup, smoke ? 0 : 3, 0);
+const durationS = numberFlag('duration', flags.duration, smoke ? 1 : 10, 0.1);
+const rounds = Math.floor(numberFlag('rounds', flags.rounds, smoke ? 1 : 5, 1));
+const connections = Math.floor(numberFlag('connections', flags.connections, 10, 1));
+const userCount = Math.floor(numberFlag('users', flags.users, smoke ? 400 : 12_000, 1));
+const memoryAttempts = Math.floor(
+  numberFlag('memory-attempts', flags['memory-attempts'], smoke ? 50_000 : 1_000_000, 1),
+);
+const only = flags.only ? new Set(flags.only.split(',').map((s) => s.trim())) : new Set<string>(ALL);
+for (const name of only) {
+  if (!(ALL as readonly string[]).includes(name))
+    throw new Error(`--only: unknown scenario ${name} (${ALL.join(', ')})`);
+}
+const scenarios = HTTP_SCENARIOS.filter((s) => only.has(s));
+const segmentS = durationS / rounds;
+const compare = flags.compare !== undefined || flags['compare-auto-pipelining'];
+
+/** Kills what this run started, synchronously: for the watchdog, which exits right after. */
+const emergencyStops: (() => void)[] = [];
+
+// The load generator collects its garbage between runs too (the server does on request), so no
+// scenario pays for what the previous one left behind. `--expose-gc` set at run time, for `tsx bench/run.ts`.
+setFlagsFromString('--expose-gc');
+const collectOwnGarbage = runInNewContext('gc') as () => void;
+
+const log = (line: string) => process.stderr.write(`${line}\n`);
+
+/** One server under test: the library as it is (A), or the --compare one (B). */
+interface Variant {
+  suffix: string;
+  server: ServerProcess;
+}
+
+async function main(): Promise<number> {
+  const redis = await startRedis();
+  emergencyStops.push(() => void redis.stop());
+  const admin = redis.client();
+  const servers: ServerProcess[] = [];
+  try {
+    const version = /redis_version:(\S+)/.exec(await admin.info('server'))?.[1] ?? '?';
+    const host = machine(version);
+    log(`machine: ${host.cpus} CPUs (${host.cpuModel}), node ${host.node}, redis ${host.redis}`);
+    log(
+      `settings: ${smoke ? 'smoke, ' : ''}warm-up ${warmupS} s, measured ${durationS} s per scenario in ${rounds} round(s), ${connections} connections`,
+    );
+    // Our TOTP codes must be otplib's (the library's), or every verification would fail.
+    const probe = Buffer.from('12345678901234567890');
+    if (totpCode(probe, 1) !== generateSync({ secret: 'GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ', epoch: 30 })) {
+      throw new Error('bench TOTP codes do not match otplib');
+    }
+
+    const start = async (options: { lib?: string; autoPipelining?: boolean; cpuProfDir?: string }) => {
+      const server = await startServer({ redisPort: redis.port, ...options });
+      servers.push(server);
+      emergencyStops.push(() => server.kill());
+      return server;
+    };
+    // The servers under test start while users are enrolled (they stay idle meanwhile).
+    const lib = flags.compare === undefined ? undefined : pathToFileURL(resolve(flags.compare)).href;
+    const starting = Promise.all([
+      start({ autoPipelining: flags['auto-pipelining'], cpuProfDir: flags.profile }),
+      ...(compare ? [start({ lib, autoPipelining: flags['compare-auto-pipelining'] })] : []),
+    ]);
+    starting.catch(() => {}); // awaited below; a failure must not go unhandled meanwhile
+
+    // Pre-enrolment through the real routes, on two server processes of their own (same Redis, same
+    // secret): it uses both cores, and the measured server's profile holds only the measured load.
+    const needUsers = scenarios.includes('totp-verify') || scenarios.includes('backup-verify');
+    let totpRotation: TotpRotation | undefined;
+    let backupRotation: BackupRotation | undefined;
+    if (needUsers) {
+      const t0 = performance.now();
+      // (--smoke enrols its few users on the server under test: two more processes would cost more.)
+      const enrolers = smoke
+        ? [(await starting)[0]]
+        : await Promise.all([0, 1].map(() => startServer({ redisPort: redis.port })));
+      if (!smoke) for (const e of enrolers) emergencyStops.push(() => e.kill());
+      try {
+        const users = await enrolUsers(
+          enrolers.map((e) => e.url),
+          userCount,
+          16,
+          'user-',
+        );
+        totpRotation = new TotpRotation(users);
+        backupRotation = new BackupRotation(users);
+      } finally {
+        if (!smoke) await Promise.all(enrolers.map((e) => e.close()));
+      }
+      const seconds = (performance.now() - t0) / 1000;
+      log(
+        `enrolled ${userCount} users through /bench/login + /totp/setup + /totp/confirm in ${seconds.toFixed(1)} s`,
+      );
+    }
+
+    const [a, b] = await starting;
+    const variants: Variant[] = [{ suffix: '', server: a }, ...(b ? [{ suffix: ' (B)', server: b }] : [])];
+    for (const v of variants) {
+      log(
+        `server${v.suffix}: pid ${v.server.pid} at ${v.server.url}${v === variants[1] && lib ? ` (library ${lib})` : ''}`,
+      );
+    }
+    const primaryServer = variants[0]!.server;
+
+    const needGuardUser = scenarios.includes('session') || scenarios.includes('guard');
+    let guardUser: BenchUser | undefined;
+    let elevatedAt = 0;
+    if (needGuardUser) {
+      guardUser = await enrolUser(primaryServer.url, 'guard-user');
+      elevatedAt = Date.now();
+    }
+
+    /** The session and guard scenarios share one verified session; re-verify before requireMfa(5 min) lapses. */
+    async function freshCookie(): Promise<string> {
+      if (!guardUser) throw new Error('no guard user');
+      if (Date.now() - elevatedAt > 3 * 60_000) {
+        await reverify(primaryServer.url, guardUser);
+        elevatedAt = Date.now();
+      }
+      return guardUser.cookie;
+    }
+
+    const scenarioSpecs = createScenarios({ connections, totpRotation, backupRotation, freshCookie, log });
+    const prepare = scenarioSpecs.prepare;
+
+    const results = new Map<string, Accumulator>();
+    for (const name of scenarios) {
+      for (const v of variants) results.set(name + v.suffix, emptyResult(name + v.suffix));
+    }
+
+    if (warmupS > 0) {
+      for (const name of scenarios) {
+        for (const v of variants) {
+          log(`warm-up ${name}${v.suffix} (${warmupS} s)`);
+          const { spec, maxRequests } = await prepare(name, warmupS);
+          if (maxRequests !== undefined && maxRequests < connections) continue;
+          const load = await runLoad(spec, {
+            url: v.server.url,
+            connections,
+            durationS: warmupS,
+            maxRequests,
+          });
+          scenarioSpecs.observed(name, load);
+          await quiesce(v.server);
+        }
+      }
+    }
+
+    for (let round = 1; round <= rounds; round++) {
+      // Each round starts one scenario further on, so over the rounds every scenario runs in every
+      // position (after a fast one, after a heavy one): the order does not favour any of them.
+      const shift = (round - 1) % scenarios.length;
+      for (const name of [...scenarios.slice(shift), ...scenarios.slice(0, shift)]) {
+        // With an A/B comparison, alternate which goes first.
+        for (const v of round % 2 === 1 ? variants : [...variants].reverse()) {
+          const acc = results.get(name + v.suffix)!;
+          const { spec, maxRequests } = await prepare(name, segmentS);
+          if (maxRequests !== undefined && maxRequests < connections) {
+            acc.notes.push(`round ${round} skipped: no users left (raise --users)`);
+            continue;
+          }
+          const load = await measureRun(acc, {
+            server: v.server,
+            admin,
+            spec,
+            connections,
+            durationS: segmentS,
+            maxRequests,
+            beforeRun: collectOwnGarbage,
+          });
+          scenarioSpecs.observed(name, load);
+          if (load.capped)
+            acc.notes.push(`round ${round} stopped at ${load.responses} requests (users available)`);
+          log(
+            `round ${round} ${name}${v.suffix}: ${Math.round(load.responses / load.durationS)} req/s over ${load.durationS.toFixed(1)} s, ${load.responses} answers`,
+          );
+        }
+      }
+    }
+
+    for (const [rotation, name] of [
+      [totpRotation, 'totp-verify'],
+      [backupRotation, 'backup-verify'],
+    ] as const) {
+      if (rotation && (rotation.exhausted > 0 || rotation.failures.length > 0)) {
+        results
+          .get(name)
+          ?.notes.push(
+            `${rotation.exhausted} requests found no usable user; first failures: ${rotation.failures.join(' | ')}`,
+          );
+      }
+    }
+    const finished = [...results.values()].map(finish);
+
+    for (const server of servers.splice(0)) await server.close();
+    if (flags.profile) log(`server CPU profile written to ${flags.profile}`);
+
+    let memory: MemoryResult | undefined;
+    if (only.has('memory')) {
+      log(`memory: ${memoryAttempts} attempts against a MemoryStore`);
+      memory = await runMemoryChild(memoryAttempts, (kill) => emergencyStops.push(kill));
+    }
+
+    const primary = finished.filter((r) => !r.name.endsWith(' (B)'));
+    const verdict = targets(primary, memory);
+    const out = [
+      '',
+      `## express-mfa benchmark${smoke ? ' (smoke)' : ''}`,
+      '',
+      `${host.cpus} × ${host.cpuModel}, Node ${host.node}, Redis ${host.redis}; autocannon, ${connections} connections, pipelining 1;`,
+      `warm-up ${warmupS} s discarded, then ${durationS} s per scenario measured in ${rounds} interleaved round(s).`,
+      '',
+      table(finished, memory),
+      '',
+      commandDetail(finished),
+      '',
+      ...(memory ? [memoryDetail(memory), ''] : []),
+      ...(compare ? [comparison(finished), ''] : []),
+      ...finished.flatMap((r) => r.notes.map((n) => `- ${r.name}: ${n}`)),
+      'Targets:',
+      ...verdict.lines,
+      '',
+    ];
+    process.stdout.write(out.join('\n'));
+    if (flags.json) {
+      writeFileSync(
+        flags.json,
+        JSON.stringify(
+          {
+            machine: host,
+            settings: { smoke, warmupS, durationS, rounds, connections, userCount, memoryAttempts },
+            results: finished,
+            memory,
+          },
+          null,
+          2,
+        ),
+      );
+    }
+
+    const correct =
+      finished.every((r) => r.responses > 0 && r.non2xx === 0 && r.errors === 0) && (memory?.bounded ?? true);
+    return correct ? 0 : 1;
+  } finally {
+    for (const server of servers) await server.close();
+    admin.disconnect();
+    await redis.close();
+  }
+}
+
+// Bounded: nothing here may outlive a stuck run (enrolment, waits for time steps, the memory run).
+const limitS = 300 + (warmupS + durationS) * HTTP_SCENARIOS.length * (compare ? 2 : 1) + rounds * 31 + 600;
+const watchdog = setTimeout(() => {
+  log(`bench: giving up after ${limitS} s`);
+  for (const stop of emergencyStops) stop();
+  process.exit(2);
+}, limitS * 1000);
+watchdog.unref();
+
+main().then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (error: unknown) => {
+    console.error(error);
+    process.exitCode = 1;
+  },
+);

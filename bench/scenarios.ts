@@ -1,0 +1,80 @@
+import type { LoadResult, LoadSpec } from './load.js';
+import { STEP_MS } from './totp-code.js';
+import type { BackupRotation, TotpRotation } from './users.js';
+
+// passkey-verify (its own issue) goes here and in `prepare` below: a rotation like TotpRotation whose
+// requests carry an assertion signed by a software authenticator per user.
+export const HTTP_SCENARIOS = ['hello', 'session', 'guard', 'totp-verify', 'backup-verify'] as const;
+export type HttpScenario = (typeof HTTP_SCENARIOS)[number];
+
+export interface ScenarioContext {
+  connections: number;
+  totpRotation: TotpRotation | undefined;
+  backupRotation: BackupRotation | undefined;
+  /** The verified session shared by `session` and `guard` (re-verified before requireMfa(5 min) lapses). */
+  freshCookie: () => Promise<string>;
+  log: (line: string) => void;
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** What each scenario sends, prepared right before each of its runs. */
+export function createScenarios({
+  connections,
+  totpRotation,
+  backupRotation,
+  freshCookie,
+  log,
+}: ScenarioContext) {
+  /** The highest totp-verify rate seen so far (req/s), to size the users a run needs. */
+  let totpRate = 0;
+
+  /** The load and the request cap (users with a valid code) of one run of `name`. */
+  async function prepare(
+    name: HttpScenario,
+    seconds: number,
+  ): Promise<{ spec: LoadSpec; maxRequests?: number }> {
+    switch (name) {
+      case 'hello':
+        return { spec: { method: 'GET', path: '/hello' } };
+      case 'session':
+        return { spec: { method: 'GET', path: '/session', headers: { cookie: await freshCookie() } } };
+      case 'guard':
+        return { spec: { method: 'GET', path: '/guard', headers: { cookie: await freshCookie() } } };
+      case 'totp-verify': {
+        const rotation = totpRotation!;
+        let cap = rotation.capacity(connections);
+        // Users who verified in this step can verify again from the next one: when fewer are free
+        // than this run should need (at the rate seen so far), wait for the next step (< 31 s).
+        const need = Math.min(Math.max(connections * 20, totpRate * seconds * 1.2), rotation.size * 0.9);
+        if (cap < need) {
+          const wait = STEP_MS - (Date.now() % STEP_MS) + 200;
+          log(
+            `  totp-verify: ${cap} users free in this time step, ~${Math.round(need)} wanted; waiting ${(wait / 1000).toFixed(1)} s for the next`,
+          );
+          await sleep(wait);
+          cap = rotation.capacity(connections);
+        }
+        return {
+          spec: { method: 'POST', path: '/auth/mfa/totp/verify', source: rotation },
+          maxRequests: cap,
+        };
+      }
+      case 'backup-verify': {
+        const rotation = backupRotation!;
+        return {
+          spec: { method: 'POST', path: '/auth/mfa/backup-codes/verify', source: rotation },
+          maxRequests: rotation.capacity(connections),
+        };
+      }
+    }
+  }
+
+  /** Feeds back a finished run (warm-up or measured), to size the next ones. */
+  function observed(name: HttpScenario, load: LoadResult): void {
+    if (name === 'totp-verify' && load.durationS > 0)
+      totpRate = Math.max(totpRate, load.responses / load.durationS);
+  }
+
+  return { prepare, observed };
+}

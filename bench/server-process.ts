@@ -1,0 +1,108 @@
+import { type ChildProcess, fork } from 'node:child_process';
+import { once } from 'node:events';
+import { fileURLToPath } from 'node:url';
+import type { ServerMessage, ServerStats } from './protocol.js';
+
+export interface ServerProcess {
+  url: string;
+  pid: number;
+  /** Requests seen and Redis commands sent by the server, so far. */
+  stats(): Promise<ServerStats>;
+  /** A full garbage collection in the server (between runs). */
+  collectGarbage(): Promise<void>;
+  /** SIGKILL, for emergencies (no profile is written). */
+  kill(): void;
+  /** Asks the server to exit (which writes its CPU profile, if any) and waits; kills it if it hangs. */
+  close(): Promise<void>;
+}
+
+const SERVER = fileURLToPath(new URL('./server.ts', import.meta.url));
+
+/**
+ * Forks bench/server.ts through tsx, in its own process so the load generator does not share its
+ * event loop. `cpuProfDir` adds `--cpu-prof` (the profile is written when it exits).
+ */
+export async function startServer(options: {
+  redisPort: number;
+  cpuProfDir?: string | undefined;
+  /** File URL of the library's index.ts to use instead of ../lib (A/B runs). */
+  lib?: string | undefined;
+  /** ioredis `enableAutoPipelining` on the server's client. */
+  autoPipelining?: boolean | undefined;
+}): Promise<ServerProcess> {
+  // --expose-gc: run.ts collects garbage between runs, so no scenario pays for the previous one's.
+  const execArgv = ['--import', 'tsx', '--expose-gc'];
+  if (options.cpuProfDir) execArgv.push('--cpu-prof', `--cpu-prof-dir=${options.cpuProfDir}`);
+  const child: ChildProcess = fork(SERVER, [], {
+    execArgv,
+    env: {
+      ...process.env,
+      REDIS_PORT: String(options.redisPort),
+      BENCH_HOST: '127.0.0.1',
+      BENCH_LIB: options.lib ?? '',
+      BENCH_AUTO_PIPELINING: options.autoPipelining ? '1' : '',
+    },
+    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+  });
+  const exited = once(child, 'exit');
+
+  const ready = await new Promise<number>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error('bench server did not start within 30 s')), 30_000);
+    child.once('exit', (code, signal) => {
+      clearTimeout(timer);
+      reject(new Error(`bench server exited during start (${code ?? signal})`));
+    });
+    child.on('message', (message: ServerMessage) => {
+      if (message.type === 'ready') {
+        clearTimeout(timer);
+        resolve(message.port);
+      }
+    });
+  }).catch((error: unknown) => {
+    child.kill('SIGKILL');
+    throw error;
+  });
+
+  let nextId = 0;
+  /** Sends a request over IPC and resolves with the answer `pick` recognises (same id). */
+  function ask<T>(type: 'stats' | 'gc', pick: (message: ServerMessage) => T | undefined): Promise<T> {
+    const id = nextId++;
+    return new Promise<T>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`bench server did not answer ${type}`)), 10_000);
+      const onMessage = (message: ServerMessage) => {
+        if (!('id' in message) || message.id !== id) return;
+        const value = pick(message);
+        if (value === undefined) return;
+        clearTimeout(timer);
+        child.off('message', onMessage);
+        resolve(value);
+      };
+      child.on('message', onMessage);
+      child.send({ type, id });
+    });
+  }
+  return {
+    url: `http://127.0.0.1:${ready}`,
+    pid: child.pid!,
+    stats() {
+      return ask<ServerStats>('stats', (m) =>
+        m.type === 'stats'
+          ? { requests: m.requests, commands: m.commands, cpuMicros: m.cpuMicros }
+          : undefined,
+      );
+    },
+    async collectGarbage() {
+      await ask('gc', (m) => (m.type === 'gc' ? true : undefined));
+    },
+    kill() {
+      if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+    },
+    async close() {
+      if (child.exitCode !== null || child.signalCode !== null) return;
+      child.send({ type: 'shutdown' });
+      const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
+      await exited;
+      clearTimeout(timer);
+    },
+  };
+}

@@ -1,0 +1,154 @@
+/**
+ * The app under test, in its own process (forked by bench/run.ts): express-session on connect-redis
+ * 8.1 over ioredis, the MFA router on a RedisStore sharing that client, and one route per scenario.
+ *
+ *   GET  /hello              plain Express, no session: the framework's floor
+ *   GET  /session            behind express-session (signed-in session)
+ *   GET  /guard              the same handler behind requireMfa(5 min)
+ *   POST /auth/mfa/...       the real router (totp/setup, totp/confirm, totp/verify, backup-codes/verify)
+ *   POST /bench/login {id}   bench-only: a signed-in session for user `id` (the app's primary login)
+ *
+ * The parent talks to it over IPC only, so reading counters adds no HTTP request and no Redis command:
+ * it answers `{ type: 'stats' }` with the requests seen and the Redis commands this process sent
+ * (client side, so a Lua script counts once; Redis's own INFO commandstats also counts what the
+ * script runs inside). Env: REDIS_PORT (required), BENCH_HOST (default 127.0.0.1), BENCH_LIB (file URL
+ * of another copy of lib/index.ts), BENCH_AUTO_PIPELINING=1.
+ */
+import { RedisStore as SessionStore } from 'connect-redis';
+import express, { type Request, type RequestHandler } from 'express';
+import session from 'express-session';
+import { Redis } from 'ioredis';
+import { BENCH_MFA_SECRET, type ServerMessage, type ServerRequest } from './protocol.js';
+
+// BENCH_LIB (a file URL) swaps in another copy of the library, for A/B runs (`--compare`).
+const { createMfa, MINUTE, RedisStore } = (await import(
+  process.env.BENCH_LIB || '../lib/index.js'
+)) as typeof import('../lib/index.js');
+
+/** The app's own key in the session, typed through an accessor (no global SessionData augmentation). */
+const appSession = (req: Request) => req.session as Request['session'] & { user?: { id: string } };
+
+const redisPort = Number(process.env.REDIS_PORT);
+if (!Number.isInteger(redisPort) || redisPort <= 0) throw new Error('bench/server.ts needs REDIS_PORT');
+const host = process.env.BENCH_HOST ?? '127.0.0.1';
+
+// Configured as the README recommends: fail fast, never queue or replay.
+const redis = new Redis({
+  host: '127.0.0.1',
+  port: redisPort,
+  enableOfflineQueue: false,
+  maxRetriesPerRequest: 1,
+  autoResendUnfulfilledCommands: false,
+  // Off by default, as in the README; `--auto-pipelining` measures what it changes.
+  enableAutoPipelining: process.env.BENCH_AUTO_PIPELINING === '1',
+});
+
+/** Redis commands sent by this process, by name: every command of both stores goes through here. */
+const commands: Record<string, number> = {};
+const sendCommand = redis.sendCommand.bind(redis);
+redis.sendCommand = ((command: { name: string }, stream?: unknown) => {
+  commands[command.name] = (commands[command.name] ?? 0) + 1;
+  return (sendCommand as (c: unknown, s?: unknown) => unknown)(command, stream);
+}) as typeof redis.sendCommand;
+
+let requests = 0;
+const countRequests: RequestHandler = (_req, _res, next) => {
+  requests++;
+  next();
+};
+
+const mfa = createMfa({
+  issuer: 'Bench',
+  store: new RedisStore({ client: redis }),
+  secret: BENCH_MFA_SECRET,
+  getUser: (req) => appSession(req).user,
+});
+
+const ok: RequestHandler = (req, res) => {
+  if (!appSession(req).user) {
+    res.status(401).json({ error: 'unauthenticated' });
+    return;
+  }
+  res.json({ ok: true });
+};
+
+const app = express();
+app.disable('x-powered-by');
+app.use(countRequests);
+app.get('/hello', (_req, res) => {
+  res.json({ ok: true });
+});
+app.use(
+  session({
+    store: new SessionStore({ client: redis, prefix: 'sess:' }),
+    secret: 'bench session secret',
+    resave: false,
+    saveUninitialized: false,
+    cookie: { httpOnly: true, sameSite: 'lax' },
+  }),
+);
+app.post('/bench/login', express.json(), (req, res, next) => {
+  const id: unknown = req.body?.id;
+  if (typeof id !== 'string' || id === '') {
+    res.status(400).json({ error: 'invalid_request' });
+    return;
+  }
+  req.session.regenerate((error) => {
+    if (error) return next(error);
+    appSession(req).user = { id };
+    req.session.save((saveError) => (saveError ? next(saveError) : res.json({ ok: true })));
+  });
+});
+app.get('/session', ok);
+app.get('/guard', mfa.requireMfa(5 * MINUTE), ok);
+app.use('/auth/mfa', mfa.router);
+
+await new Promise<void>((resolve, reject) => {
+  redis.once('ready', resolve);
+  redis.once('error', reject);
+});
+
+const server = app.listen(0, host);
+server.keepAliveTimeout = 60_000;
+await new Promise<void>((resolve) => server.once('listening', () => resolve()));
+const address = server.address();
+if (address === null || typeof address === 'string') throw new Error('no address');
+
+let closing = false;
+function shutdown(): void {
+  if (closing) return;
+  closing = true;
+  server.closeAllConnections();
+  server.close();
+  redis.disconnect();
+  // A normal exit writes the --cpu-prof profile; the timer only bounds a stuck close.
+  setTimeout(() => process.exit(0), 2000).unref();
+  server.once('close', () => process.exit(0));
+}
+
+const send = (message: ServerMessage) => process.send?.(message);
+process.on('message', (message: ServerRequest) => {
+  if (message.type === 'stats') {
+    const cpu = process.cpuUsage();
+    send({
+      type: 'stats',
+      id: message.id,
+      requests,
+      commands: { ...commands },
+      cpuMicros: cpu.user + cpu.system,
+    });
+  } else if (message.type === 'gc') {
+    // Between runs: the next scenario must not pay for the garbage the previous one left.
+    const gc = (globalThis as { gc?: () => void }).gc;
+    gc?.();
+    gc?.();
+    send({ type: 'gc', id: message.id });
+  } else if (message.type === 'shutdown') shutdown();
+});
+process.on('SIGTERM', shutdown);
+process.on('SIGINT', shutdown);
+// Orphaned (the parent died): do not outlive it.
+process.on('disconnect', shutdown);
+
+send({ type: 'ready', port: address.port });
+if (!process.send) console.log(`bench server on http://${host}:${address.port} (redis ${redisPort})`);

@@ -1,0 +1,48 @@
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { test } from 'node:test';
+import { fileURLToPath } from 'node:url';
+
+const ROOT = fileURLToPath(new URL('../../', import.meta.url));
+
+/**
+ * `npm run bench -- --smoke` end to end, so the benchmark cannot rot: every scenario runs for about a
+ * second against a real redis-server and server process, and the run fails unless every answer was
+ * 2xx and the memory scenario stayed bounded. Throughput targets are not judged here (timing belongs
+ * to the real benchmark, not to tests).
+ */
+test('the benchmark runs every scenario and every answer is 2xx (--smoke)', { timeout: 90_000 }, async () => {
+  const child = spawn(process.execPath, ['--import', 'tsx', 'bench/run.ts', '--smoke'], {
+    cwd: ROOT,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let stdout = '';
+  let stderr = '';
+  child.stdout.on('data', (chunk: Buffer) => {
+    stdout += chunk;
+  });
+  child.stderr.on('data', (chunk: Buffer) => {
+    stderr += chunk;
+  });
+  const timer = setTimeout(() => child.kill('SIGKILL'), 80_000);
+  const [code] = await once(child, 'exit');
+  clearTimeout(timer);
+
+  assert.equal(code, 0, `bench --smoke failed (exit ${code}):\n${stdout}\n${stderr}`);
+  for (const scenario of ['hello', 'session', 'guard', 'totp-verify', 'backup-verify', 'memory']) {
+    assert.match(stdout, new RegExp(`^\\| ${scenario} \\|`, 'm'), `no ${scenario} row in:\n${stdout}`);
+  }
+  // Every HTTP row of the main table (8 columns): some 2xx answers and a non-2xx count of 0.
+  const rows = stdout
+    .split('\n')
+    .filter((line) => /^\| (hello|session|guard|totp-verify|backup-verify) \|/.test(line))
+    .map((line) => line.split('|').map((cell) => cell.trim()))
+    .filter((cells) => cells.length === 10);
+  assert.equal(rows.length, 5, `expected 5 HTTP rows in:\n${stdout}`);
+  for (const cells of rows) {
+    assert.ok(Number(cells[5]) > 0, `no 2xx answers: ${cells.join(' | ')}`);
+    assert.equal(cells[6], '0', `non-2xx answers: ${cells.join(' | ')}`);
+  }
+  assert.match(stdout, /\| memory \|.*\| bounded \|/);
+});
