@@ -3,6 +3,10 @@
 /** The server's `secret` option (benchmark only: never a real secret). */
 export const BENCH_MFA_SECRET = 'bench-only MFA secret, at least 32 characters long';
 
+/** The server's WebAuthn relying party: the software authenticator signs for this origin (no browser is involved). */
+export const BENCH_RP_ID = 'localhost';
+export const BENCH_ORIGIN = 'http://localhost:3000';
+
 export type ServerRequest = { type: 'stats'; id: number } | { type: 'gc'; id: number } | { type: 'shutdown' };
 
 export interface ServerStats {

@@ -79,9 +79,6 @@ export function table(results: ScenarioResult[], memory: MemoryResult | undefine
       `| ${r.name} | ${Math.round(r.rps)} | ${fixed(r.p50Ms, 2)} | ${fixed(r.p99Ms, 2)} | ${r.ok} | ${non2xx} | ${shown} | ${ratio} |`,
     );
   }
-  lines.push(
-    '| passkey-verify | _not measured yet (its own issue): slot ready in bench/scenarios.ts_ | | | | | | |',
-  );
   if (memory) {
     lines.push(
       `| memory | ${memory.attempts.toLocaleString('en-US')} attempts in ${memory.seconds} s | RSS ${memory.rssBeforeMb} → ${memory.rssAfterMb} MB | heap peak ${memory.heapPeakMb} MB | ${memory.storeKeys} keys | ${memory.liveKeys} live | ${memory.bounded ? 'bounded' : '**NOT bounded**'} | |`,

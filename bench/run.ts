@@ -14,8 +14,10 @@
  *   --rounds 5            measured rounds; each runs every scenario for duration/rounds
  *   --connections 10
  *   --users 12000         users pre-enrolled for totp-verify / backup-verify
+ *   --passkey-users 5000  users pre-enrolled with TOTP and a passkey, for passkey-verify
  *   --memory-attempts 1000000
- *   --only a,b            run only these scenarios (hello,session,guard,totp-verify,backup-verify,memory)
+ *   --only a,b            run only these scenarios (hello,session,guard,totp-verify,backup-verify,
+ *                         passkey-verify,memory)
  *   --profile DIR         run the server under `node --cpu-prof`, profile written to DIR
  *   --auto-pipelining     the server's ioredis client with enableAutoPipelining (an app-level option)
  *   --compare PATH        A/B: a second server built from another copy of the library (PATH to its
@@ -43,6 +45,7 @@ import {
   runMemoryChild,
 } from './measure.js';
 import type { MemoryResult } from './memory.js';
+import { enrolPasskeyUser, PasskeyRotation } from './passkeys.js';
 import { commandDetail, comparison, memoryDetail, table, targets } from './report.js';
 import { createScenarios, HTTP_SCENARIOS } from './scenarios.js';
 import { type ServerProcess, startServer } from './server-process.js';
@@ -59,6 +62,7 @@ const { values: flags } = parseArgs({
     rounds: { type: 'string' },
     connections: { type: 'string' },
     users: { type: 'string' },
+    'passkey-users': { type: 'string' },
     'memory-attempts': { type: 'string' },
     only: { type: 'string' },
     profile: { type: 'string' },
@@ -83,6 +87,9 @@ const durationS = numberFlag('duration', flags.duration, smoke ? 1 : 10, 0.1);
 const rounds = Math.floor(numberFlag('rounds', flags.rounds, smoke ? 1 : 5, 1));
 const connections = Math.floor(numberFlag('connections', flags.connections, 10, 1));
 const userCount = Math.floor(numberFlag('users', flags.users, smoke ? 400 : 12_000, 1));
+const passkeyUserCount = Math.floor(
+  numberFlag('passkey-users', flags['passkey-users'], smoke ? 200 : 5_000, 1),
+);
 const memoryAttempts = Math.floor(
   numberFlag('memory-attempts', flags['memory-attempts'], smoke ? 50_000 : 1_000_000, 1),
 );
@@ -146,30 +153,38 @@ async function main(): Promise<number> {
     // Pre-enrolment through the real routes, on two server processes of their own (same Redis, same
     // secret): it uses both cores, and the measured server's profile holds only the measured load.
     const needUsers = scenarios.includes('totp-verify') || scenarios.includes('backup-verify');
+    const needPasskeys = scenarios.includes('passkey-verify');
     let totpRotation: TotpRotation | undefined;
     let backupRotation: BackupRotation | undefined;
-    if (needUsers) {
+    let passkeyRotation: PasskeyRotation | undefined;
+    // passkey-verify's assertions are prepared between runs on a server other than the measured one.
+    let preparer: ServerProcess | undefined;
+    if (needUsers || needPasskeys) {
       const t0 = performance.now();
       // (--smoke enrols its few users on the server under test: two more processes would cost more.)
       const enrolers = smoke
         ? [(await starting)[0]]
         : await Promise.all([0, 1].map(() => startServer({ redisPort: redis.port })));
       if (!smoke) for (const e of enrolers) emergencyStops.push(() => e.kill());
+      const bases = enrolers.map((e) => e.url);
       try {
-        const users = await enrolUsers(
-          enrolers.map((e) => e.url),
-          userCount,
-          16,
-          'user-',
-        );
-        totpRotation = new TotpRotation(users);
-        backupRotation = new BackupRotation(users);
+        if (needUsers) {
+          const users = await enrolUsers(bases, userCount, 16, 'user-');
+          totpRotation = new TotpRotation(users);
+          backupRotation = new BackupRotation(users);
+        }
+        if (needPasskeys) {
+          const users = await enrolUsers(bases, passkeyUserCount, 16, 'passkey-', enrolPasskeyUser);
+          passkeyRotation = new PasskeyRotation(users);
+          preparer = smoke ? undefined : enrolers[0];
+          if (preparer) servers.push(preparer); // closed with the servers under test
+        }
       } finally {
-        if (!smoke) await Promise.all(enrolers.map((e) => e.close()));
+        if (!smoke) await Promise.all(enrolers.filter((e) => e !== preparer).map((e) => e.close()));
       }
       const seconds = (performance.now() - t0) / 1000;
       log(
-        `enrolled ${userCount} users through /bench/login + /totp/setup + /totp/confirm in ${seconds.toFixed(1)} s`,
+        `enrolled ${needUsers ? userCount : 0} TOTP users (/bench/login + /totp/setup + /totp/confirm) and ${needPasskeys ? passkeyUserCount : 0} passkey users (also /webauthn/register/*) in ${seconds.toFixed(1)} s`,
       );
     }
 
@@ -200,7 +215,15 @@ async function main(): Promise<number> {
       return guardUser.cookie;
     }
 
-    const scenarioSpecs = createScenarios({ connections, totpRotation, backupRotation, freshCookie, log });
+    const scenarioSpecs = createScenarios({
+      connections,
+      totpRotation,
+      backupRotation,
+      passkeyRotation,
+      preparerUrl: (preparer ?? primaryServer).url,
+      freshCookie,
+      log,
+    });
     const prepare = scenarioSpecs.prepare;
 
     const results = new Map<string, Accumulator>();
@@ -261,6 +284,7 @@ async function main(): Promise<number> {
     for (const [rotation, name] of [
       [totpRotation, 'totp-verify'],
       [backupRotation, 'backup-verify'],
+      [passkeyRotation, 'passkey-verify'],
     ] as const) {
       if (rotation && (rotation.exhausted > 0 || rotation.failures.length > 0)) {
         results

@@ -1,16 +1,25 @@
 import type { LoadResult, LoadSpec } from './load.js';
+import type { PasskeyRotation } from './passkeys.js';
 import { STEP_MS } from './totp-code.js';
 import type { BackupRotation, TotpRotation } from './users.js';
 
-// passkey-verify (its own issue) goes here and in `prepare` below: a rotation like TotpRotation whose
-// requests carry an assertion signed by a software authenticator per user.
-export const HTTP_SCENARIOS = ['hello', 'session', 'guard', 'totp-verify', 'backup-verify'] as const;
+export const HTTP_SCENARIOS = [
+  'hello',
+  'session',
+  'guard',
+  'totp-verify',
+  'backup-verify',
+  'passkey-verify',
+] as const;
 export type HttpScenario = (typeof HTTP_SCENARIOS)[number];
 
 export interface ScenarioContext {
   connections: number;
   totpRotation: TotpRotation | undefined;
   backupRotation: BackupRotation | undefined;
+  passkeyRotation: PasskeyRotation | undefined;
+  /** Where passkey assertions are prepared (a server process other than the measured one, when there is one). */
+  preparerUrl: string;
   /** The verified session shared by `session` and `guard` (re-verified before requireMfa(5 min) lapses). */
   freshCookie: () => Promise<string>;
   log: (line: string) => void;
@@ -23,11 +32,15 @@ export function createScenarios({
   connections,
   totpRotation,
   backupRotation,
+  passkeyRotation,
+  preparerUrl,
   freshCookie,
   log,
 }: ScenarioContext) {
-  /** The highest totp-verify rate seen so far (req/s), to size the users a run needs. */
-  let totpRate = 0;
+  /** The highest rate seen so far per scenario (req/s), to size the users a run needs. */
+  const rates = new Map<HttpScenario, number>();
+  const wanted = (name: HttpScenario, seconds: number, available: number) =>
+    Math.min(Math.max(connections * 20, (rates.get(name) ?? 0) * seconds * 1.2), available * 0.9);
 
   /** The load and the request cap (users with a valid code) of one run of `name`. */
   async function prepare(
@@ -46,7 +59,7 @@ export function createScenarios({
         let cap = rotation.capacity(connections);
         // Users who verified in this step can verify again from the next one: when fewer are free
         // than this run should need (at the rate seen so far), wait for the next step (< 31 s).
-        const need = Math.min(Math.max(connections * 20, totpRate * seconds * 1.2), rotation.size * 0.9);
+        const need = wanted(name, seconds, rotation.size);
         if (cap < need) {
           const wait = STEP_MS - (Date.now() % STEP_MS) + 200;
           log(
@@ -67,13 +80,26 @@ export function createScenarios({
           maxRequests: rotation.capacity(connections),
         };
       }
+      case 'passkey-verify': {
+        // Each request answers a challenge its user fetched beforehand: fetching and signing happen
+        // here, before the measured time, so the run measures /verify/verify alone.
+        const rotation = passkeyRotation!;
+        const t0 = performance.now();
+        await rotation.prepare(preparerUrl, Math.ceil(wanted(name, seconds, rotation.size)));
+        log(
+          `  passkey-verify: ${rotation.capacity()} assertions ready (${Math.round(performance.now() - t0)} ms to prepare)`,
+        );
+        return {
+          spec: { method: 'POST', path: '/auth/mfa/webauthn/verify/verify', source: rotation },
+          maxRequests: rotation.capacity(),
+        };
+      }
     }
   }
 
   /** Feeds back a finished run (warm-up or measured), to size the next ones. */
   function observed(name: HttpScenario, load: LoadResult): void {
-    if (name === 'totp-verify' && load.durationS > 0)
-      totpRate = Math.max(totpRate, load.responses / load.durationS);
+    if (load.durationS > 0) rates.set(name, Math.max(rates.get(name) ?? 0, load.responses / load.durationS));
   }
 
   return { prepare, observed };

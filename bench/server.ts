@@ -5,7 +5,8 @@
  *   GET  /hello              plain Express, no session: the framework's floor
  *   GET  /session            behind express-session (signed-in session)
  *   GET  /guard              the same handler behind requireMfa(5 min)
- *   POST /auth/mfa/...       the real router (totp/setup, totp/confirm, totp/verify, backup-codes/verify)
+ *   POST /auth/mfa/...       the real router (totp/setup, totp/confirm, totp/verify, backup-codes/verify,
+ *                            webauthn/register/*, webauthn/verify/*)
  *   POST /bench/login {id}   bench-only: a signed-in session for user `id` (the app's primary login)
  *
  * The parent talks to it over IPC only, so reading counters adds no HTTP request and no Redis command:
@@ -18,7 +19,13 @@ import { RedisStore as SessionStore } from 'connect-redis';
 import express, { type Request, type RequestHandler } from 'express';
 import session from 'express-session';
 import { Redis } from 'ioredis';
-import { BENCH_MFA_SECRET, type ServerMessage, type ServerRequest } from './protocol.js';
+import {
+  BENCH_MFA_SECRET,
+  BENCH_ORIGIN,
+  BENCH_RP_ID,
+  type ServerMessage,
+  type ServerRequest,
+} from './protocol.js';
 
 // BENCH_LIB (a file URL) swaps in another copy of the library, for A/B runs (`--compare`).
 const { createMfa, MINUTE, RedisStore } = (await import(
@@ -62,6 +69,7 @@ const mfa = createMfa({
   store: new RedisStore({ client: redis }),
   secret: BENCH_MFA_SECRET,
   getUser: (req) => appSession(req).user,
+  webauthn: { rpId: BENCH_RP_ID, origin: BENCH_ORIGIN },
 });
 
 const ok: RequestHandler = (req, res) => {

@@ -1,3 +1,4 @@
+import type { PasskeyState } from './passkeys.js';
 import { base32Decode, stepAt, totpCode } from './totp-code.js';
 
 /** One pre-enrolled user, as the load generator tracks it. */
@@ -11,6 +12,8 @@ export interface BenchUser {
   lastStep: number;
   /** Unused backup codes from /totp/confirm. */
   backupCodes: string[];
+  /** Passkey users only (bench/passkeys.ts): the authenticator holding its passkey, and a signed assertion ready to send. */
+  passkey?: PasskeyState;
   /** Its last request was cut off at the end of a run, so its session may have moved on: never used again. */
   lost?: boolean;
 }
@@ -21,7 +24,7 @@ export function cookieFrom(setCookie: string | string[] | undefined): string | u
   return first?.split(';')[0];
 }
 
-async function post(
+export async function post(
   base: string,
   path: string,
   body: unknown,
@@ -76,6 +79,7 @@ export async function enrolUsers(
   count: number,
   concurrency: number,
   prefix: string,
+  enrol: (base: string, id: string) => Promise<BenchUser> = enrolUser,
 ): Promise<BenchUser[]> {
   const users: BenchUser[] = new Array(count);
   let next = 0;
@@ -83,7 +87,7 @@ export async function enrolUsers(
     const base = bases[w % bases.length]!;
     while (next < count) {
       const n = next++;
-      users[n] = await enrolUser(base, `${prefix}${n}`);
+      users[n] = await enrol(base, `${prefix}${n}`);
     }
   };
   await Promise.all(Array.from({ length: Math.min(concurrency, count) }, (_, w) => worker(w)));
@@ -140,7 +144,7 @@ export interface Pick {
  * Hands out users for a verification scenario, one request per user at a time: the user is out of
  * the queue while its request is in flight, and comes back with the cookie the answer set.
  */
-abstract class Rotation {
+export abstract class Rotation {
   protected readonly queue = new Queue<BenchUser>();
   private readonly inFlight = new Set<BenchUser>();
   /** Requests sent with no usable user (stays 0: segments are capped by `capacity()`). */

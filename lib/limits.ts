@@ -3,7 +3,7 @@ import { MfaError } from './errors.js';
 import type { Emit } from './events.js';
 import { type FactorName, keys } from './keys.js';
 import type { MfaConfig } from './options.js';
-import type { AttemptAction } from './stores/store.js';
+import type { AttemptAction, AttemptResult } from './stores/store.js';
 
 /** Wrong, expired and used codes all get this one answer, so none of them tells an attacker more. */
 export const invalidCode = () =>
@@ -19,7 +19,8 @@ export function tooManyAttempts(retryAfterMs: number): MfaError {
 /**
  * One attempt at a factor, counted per user and factor in the same atomic store operation that
  * redeems the code: parallel guesses cannot exceed the limit, and past it even a right code is refused.
- * Resolves on success; throws `invalid_code` or `too_many_attempts` otherwise.
+ * Resolves on success; throws `invalid_code` or `too_many_attempts` otherwise. `onInvalid` sees a
+ * failure first, so an event it emits comes before `failed`.
  */
 export async function limitedAttempt(
   config: MfaConfig,
@@ -28,6 +29,7 @@ export async function limitedAttempt(
   userId: string,
   factor: FactorName,
   action: AttemptAction,
+  onInvalid?: (result: Extract<AttemptResult, { status: 'invalid' }>) => Promise<void>,
 ): Promise<void> {
   const { maxFailures, windowMs, lockoutMs } = config.limits;
   const now = config.now();
@@ -41,6 +43,7 @@ export async function limitedAttempt(
   });
   if (result.status === 'ok') return;
   if (result.status === 'locked') throw tooManyAttempts(result.retryAfterMs);
+  await onInvalid?.(result);
   emit(req, userId, { type: 'failed', factor, failures: result.failures });
   if (result.failures >= maxFailures) emit(req, userId, { type: 'locked', factor, until: now + lockoutMs });
   throw invalidCode();

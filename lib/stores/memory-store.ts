@@ -111,7 +111,8 @@ export class MemoryStore implements Store {
     let { count, until } = this.counter(input.failKey, now);
     if (count >= limit) return { status: 'locked', retryAfterMs: until - now };
 
-    if (this.runAction(input.action)) {
+    const outcome = this.runAction(input.action);
+    if (outcome === true) {
       this.entries.delete(input.failKey);
       return { status: 'ok' };
     }
@@ -122,7 +123,7 @@ export class MemoryStore implements Store {
     if (locked) until = now + Math.floor(input.lockMs);
     const value = `${count}:${until}:${locked ? 1 : 0}`;
     this.write(input.failKey, { type: 'string', value, expiresAt: this.now() + Math.max(1, until - now) });
-    return { status: 'invalid', failures: count };
+    return { status: 'invalid', failures: count, ...(outcome === 'taken' ? { taken: true as const } : {}) };
   }
 
   async failures(failKey: string, now: number): Promise<FailureState> {
@@ -136,25 +137,16 @@ export class MemoryStore implements Store {
     return entry.expiresAt === Infinity ? Infinity : entry.expiresAt - this.now();
   }
 
-  /** The action of an attempt; the caller has checked the lock. Returns whether it succeeded. */
-  private runAction(action: AttemptAction): boolean {
+  /**
+   * The action of an attempt; the caller has checked the lock. Returns whether it succeeded, or
+   * 'taken' when a take-advance took its key but the counter did not advance.
+   */
+  private runAction(action: AttemptAction): boolean | 'taken' {
     switch (action.kind) {
       case 'check':
         return action.ok;
-      case 'advance': {
-        const current = this.readString(action.key);
-        // A stored value that is not a number fails closed (Lua's tonumber gives nil; '' is not 0).
-        const ok =
-          current === undefined || (current.value.trim() !== '' && Number(current.value) < action.value);
-        if (ok) {
-          this.write(action.key, {
-            type: 'string',
-            value: String(action.value),
-            expiresAt: this.expiry(action.ttlMs),
-          });
-        }
-        return ok;
-      }
+      case 'advance':
+        return this.advance(action.key, action.value, action.ttlMs, false);
       case 'remove-member': {
         const members = this.readSet(action.key)?.members;
         const found = members && action.members.find((member) => members.has(member));
@@ -170,11 +162,28 @@ export class MemoryStore implements Store {
         this.entries.delete(action.key);
         return true;
       }
+      case 'take-advance': {
+        const current = this.readString(action.key);
+        if (current === undefined || !action.values.includes(current.value)) return false;
+        this.entries.delete(action.key);
+        return this.advance(action.counterKey, action.value, action.ttlMs, true) || 'taken';
+      }
       default:
         throw new TypeError(
           `unknown attempt action kind ${JSON.stringify((action as { kind: unknown }).kind)}`,
         );
     }
+  }
+
+  /** `advance`, and take-advance's counter step (`zeroStays`: 0 passes while the number is missing or 0). */
+  private advance(key: string, value: number, ttlMs: number, zeroStays: boolean): boolean {
+    const current = this.readString(key);
+    // A stored value that is not a number fails closed (Lua's tonumber gives nil; '' is not 0).
+    const stored = current === undefined || current.value.trim() === '' ? undefined : Number(current.value);
+    if (zeroStays && value === 0) return current === undefined || stored === 0;
+    const ok = current === undefined || (stored !== undefined && stored < value);
+    if (ok) this.write(key, { type: 'string', value: String(value), expiresAt: this.expiry(ttlMs) });
+    return ok;
   }
 
   /** The failure counter as of `now` (app clock): an ended window or lock counts as no failures. */
@@ -250,7 +259,7 @@ function checkAttemptInput({ limit, windowMs, lockMs, now, action }: AttemptInpu
       throw new RangeError(`attempt ${name} must be a number of ms >= 0, got ${ms}`);
   }
   if (!Number.isFinite(now)) throw new RangeError(`attempt now must be a finite time in ms, got ${now}`);
-  if (action.kind === 'advance') {
+  if (action.kind === 'advance' || action.kind === 'take-advance') {
     if (!Number.isFinite(action.value))
       throw new RangeError(`advance value must be finite, got ${action.value}`);
     checkTtl(action.ttlMs);

@@ -26,7 +26,8 @@ return 1
  * One rate-limited attempt (see `AttemptInput` in store.ts), atomic as a whole.
  * KEYS[1] = failure counter, KEYS[2] = the action's key (absent for 'check').
  * ARGV = limit, windowMs, lockMs, now, kind, then: check -> '1'|'0'; advance -> value, ttlMs;
- * remove-member / take -> the candidates.
+ * remove-member / take -> the candidates; take-advance -> value, ttlMs, the candidates (KEYS[3] =
+ * the counter). Replies {'ok', 0}, {'locked', retryAfterMs} or {'invalid', failures, taken (0|1)}.
  * The counter is the string "count:until:locked". Times are the caller's clock (ARGV), never Redis's
  * TIME, so an injected clock drives locks; the key's PX TTL only collects garbage.
  * Lua 5.1 numbers are doubles: 13-digit ms timestamps are exact, but `tostring` would print them in
@@ -53,6 +54,7 @@ if count >= limit then
 end
 
 local ok = false
+local taken = 0
 if kind == 'check' then
   ok = ARGV[6] == '1'
 elseif kind == 'advance' then
@@ -86,6 +88,30 @@ elseif kind == 'take' then
       redis.call('DEL', KEYS[2])
     end
   end
+elseif kind == 'take-advance' then
+  local current = redis.call('GET', KEYS[2])
+  if current then
+    for i = 8, #ARGV do
+      if current == ARGV[i] then
+        taken = 1
+        break
+      end
+    end
+  end
+  if taken == 1 then
+    redis.call('DEL', KEYS[2])
+    local value = tonumber(ARGV[6])
+    local stored = redis.call('GET', KEYS[3])
+    local number = stored and tonumber(stored)
+    if value == 0 then
+      ok = (not stored) or number == 0
+    else
+      ok = (not stored) or (number ~= nil and number < value)
+      if ok then
+        redis.call('SET', KEYS[3], ARGV[6], 'PX', ARGV[7])
+      end
+    end
+  end
 else
   return redis.error_reply('ERR unknown attempt kind ' .. tostring(kind))
 end
@@ -108,5 +134,5 @@ if count >= limit then
 end
 redis.call('SET', KEYS[1], string.format('%d:%d:%d', count, untilMs, locked),
   'PX', string.format('%d', math.max(1, untilMs - now)))
-return {'invalid', count}
+return {'invalid', count, taken}
 `);

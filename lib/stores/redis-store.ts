@@ -166,16 +166,20 @@ export class RedisStore implements Store {
         keys.push(this.prefix + action.key);
         args.push(...action.values);
         break;
+      case 'take-advance':
+        keys.push(this.prefix + action.key, this.prefix + action.counterKey);
+        args.push(String(action.value), String(toPx(action.ttlMs)), ...action.values);
+        break;
       default:
         throw new TypeError(
           `unknown attempt action kind ${JSON.stringify((action as { kind: unknown }).kind)}`,
         );
     }
     const reply = await this.run(() => this.script(attemptScript, keys, args));
-    const [status, n] = reply as [string, number];
+    const [status, n, taken] = reply as [string, number, number?];
     if (status === 'ok') return { status: 'ok' };
     if (status === 'locked') return { status: 'locked', retryAfterMs: n };
-    return { status: 'invalid', failures: n };
+    return { status: 'invalid', failures: n, ...(taken === 1 ? { taken: true as const } : {}) };
   }
 
   async failures(failKey: string, now: number): Promise<FailureState> {

@@ -51,7 +51,21 @@ export type AttemptAction =
   /** Succeeds if any of `members` is in the set at `key`, and removes exactly that one member. */
   | { kind: 'remove-member'; key: string; members: string[] }
   /** Succeeds if the string at `key` equals one of `values`, and deletes the key. */
-  | { kind: 'take'; key: string; values: string[] };
+  | { kind: 'take'; key: string; values: string[] }
+  /**
+   * `take` of `key`, then, only if it was taken, an `advance` of the number at `counterKey` to `value`,
+   * except that a `value` of 0 passes, writing nothing, while the number is missing or 0. Succeeds
+   * only if both do; a taken key stays taken either way. One use of a one-time challenge and its
+   * signature counter check in a single step (WebAuthn §7.2 step 21), so the first to run wins.
+   */
+  | {
+      kind: 'take-advance';
+      key: string;
+      values: string[];
+      counterKey: string;
+      value: number;
+      ttlMs: number;
+    };
 
 export interface AttemptInput {
   /** Failure counter key (one per user and factor, or per client). */
@@ -69,8 +83,11 @@ export interface AttemptInput {
 
 export type AttemptResult =
   | { status: 'ok' }
-  /** The action failed; `failures` counts this one. */
-  | { status: 'invalid'; failures: number }
+  /**
+   * The action failed; `failures` counts this one. `taken` (take-advance only): the key was taken,
+   * so what failed was the counter.
+   */
+  | { status: 'invalid'; failures: number; taken?: true }
   /** The counter had reached the limit: the action was not run. */
   | { status: 'locked'; retryAfterMs: number };
 

@@ -3,6 +3,7 @@ import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
+import { HTTP_SCENARIOS } from '../../bench/scenarios.js';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 
@@ -30,16 +31,20 @@ test('the benchmark runs every scenario and every answer is 2xx (--smoke)', { ti
   clearTimeout(timer);
 
   assert.equal(code, 0, `bench --smoke failed (exit ${code}):\n${stdout}\n${stderr}`);
-  for (const scenario of ['hello', 'session', 'guard', 'totp-verify', 'backup-verify', 'memory']) {
+  for (const scenario of [...HTTP_SCENARIOS, 'memory']) {
     assert.match(stdout, new RegExp(`^\\| ${scenario} \\|`, 'm'), `no ${scenario} row in:\n${stdout}`);
   }
   // Every HTTP row of the main table (8 columns): some 2xx answers and a non-2xx count of 0.
   const rows = stdout
     .split('\n')
-    .filter((line) => /^\| (hello|session|guard|totp-verify|backup-verify) \|/.test(line))
+    .filter((line) => HTTP_SCENARIOS.some((name) => line.startsWith(`| ${name} |`)))
     .map((line) => line.split('|').map((cell) => cell.trim()))
     .filter((cells) => cells.length === 10);
-  assert.equal(rows.length, 5, `expected 5 HTTP rows in:\n${stdout}`);
+  assert.equal(
+    rows.length,
+    HTTP_SCENARIOS.length,
+    `expected ${HTTP_SCENARIOS.length} HTTP rows in:\n${stdout}`,
+  );
   for (const cells of rows) {
     assert.ok(Number(cells[5]) > 0, `no 2xx answers: ${cells.join(' | ')}`);
     assert.equal(cells[6], '0', `non-2xx answers: ${cells.join(' | ')}`);

@@ -360,6 +360,72 @@ export function storeContract(name: string, make: () => Promise<StoreHarness>): 
         assert.deepEqual(await attempt(store, key('f'), T0, take('h1')), { status: 'invalid', failures: 1 });
       });
 
+      it('take-advance: takes the key, then advances the counter; both or a failure', async ({
+        store,
+      }, key) => {
+        const use = (marker: string, value: number) => takeAdvance(key, marker, value, 2 * MINUTE);
+        const limits = { ...LIMITS, limit: 10 };
+        for (const marker of ['c1', 'c2', 'c3', 'c4']) await store.set(key(marker), 'verify', MINUTE);
+        await store.set(key('other'), 'register', MINUTE);
+        // Not the marker's value, or no marker: nothing taken, nothing advanced.
+        assert.deepEqual(await attempt(store, key('f'), T0, use('other', 3), limits), {
+          status: 'invalid',
+          failures: 1,
+        });
+        assert.equal(await store.get(key('other')), 'register');
+        assert.deepEqual(await attempt(store, key('f'), T0, use('none', 3), limits), {
+          status: 'invalid',
+          failures: 2,
+        });
+        assert.equal(await store.get(key('counter')), null);
+        // Taken and advanced (a missing counter counts as below anything): failures reset.
+        assert.deepEqual(await attempt(store, key('f'), T0, use('c1', 3), limits), { status: 'ok' });
+        assert.equal(await store.get(key('c1')), null);
+        assert.equal(await store.get(key('counter')), '3');
+        const ttl = await store.ttl(key('counter'));
+        assert.ok(ttl !== null && ttl > MINUTE && ttl <= 2 * MINUTE, `ttl ${ttl}`);
+        assert.deepEqual(await store.failures(key('f'), T0), { failures: 0, lockedUntil: null });
+        // A used marker again: a replay, nothing taken.
+        assert.deepEqual(await attempt(store, key('f'), T0, use('c1', 4), limits), {
+          status: 'invalid',
+          failures: 1,
+        });
+        // Taken, but the counter did not increase: refused, `taken`, and the marker stays used.
+        assert.deepEqual(await attempt(store, key('f'), T0, use('c2', 3), limits), {
+          status: 'invalid',
+          failures: 2,
+          taken: true,
+        });
+        assert.equal(await store.get(key('c2')), null);
+        assert.equal(await store.get(key('counter')), '3');
+        // 0 (an authenticator that does not count) once a count was seen: refused.
+        assert.deepEqual(await attempt(store, key('f'), T0, use('c3', 0), limits), {
+          status: 'invalid',
+          failures: 3,
+          taken: true,
+        });
+        assert.deepEqual(await attempt(store, key('f'), T0, use('c4', 4), limits), { status: 'ok' });
+        assert.equal(await store.get(key('counter')), '4');
+      });
+
+      it('take-advance: 0 passes while the counter is missing or 0, and writes nothing', async ({
+        store,
+      }, key) => {
+        const use = (marker: string) => takeAdvance(key, marker, 0, MINUTE);
+        for (const marker of ['c1', 'c2', 'c3']) await store.set(key(marker), 'verify', MINUTE);
+        assert.deepEqual(await attempt(store, key('f'), T0, use('c1')), { status: 'ok' });
+        assert.equal(await store.get(key('counter')), null);
+        await store.set(key('counter'), '0');
+        assert.deepEqual(await attempt(store, key('f'), T0, use('c2')), { status: 'ok' });
+        // Unreadable counters fail closed.
+        await store.set(key('counter'), 'garbage');
+        assert.deepEqual(await attempt(store, key('f'), T0, use('c3')), {
+          status: 'invalid',
+          failures: 1,
+          taken: true,
+        });
+      });
+
       it('while locked, no action runs', async ({ store }, key) => {
         await lock(store, key('f'), T0);
         await store.replaceSet(key('codes'), ['a']);
@@ -369,6 +435,14 @@ export function storeContract(name: string, make: () => Promise<StoreHarness>): 
           { kind: 'advance', key: key('last'), value: 5, ttlMs: MINUTE },
           { kind: 'remove-member', key: key('codes'), members: ['a'] },
           { kind: 'take', key: key('code'), values: ['h1'] },
+          {
+            kind: 'take-advance',
+            key: key('code'),
+            values: ['h1'],
+            counterKey: key('last'),
+            value: 5,
+            ttlMs: MINUTE,
+          },
         ];
         for (const action of actions) {
           const result = await attempt(store, key('f'), T0 + 1000, action);
@@ -442,6 +516,36 @@ export function storeContract(name: string, make: () => Promise<StoreHarness>): 
         );
       });
 
+      it('50 take-advances of one marker, then 50 of as many markers with one count: one ok each time', async ({
+        store,
+      }, key) => {
+        const limits = { ...LIMITS, limit: 100 };
+        const use = (marker: string, value: number) => takeAdvance(key, marker, value, MINUTE);
+        await store.set(key('one'), 'verify', MINUTE);
+        const replays = await times(50, () => attempt(store, key('f'), T0, use('one', 1), limits));
+        assert.equal(
+          count(replays, (r) => r.status === 'ok'),
+          1,
+        );
+        // The others found the marker gone: replays, not counter failures.
+        assert.equal(
+          count(replays, (r) => r.status === 'invalid' && !r.taken),
+          49,
+        );
+        const markers = Array.from({ length: 50 }, (_, i) => `m${i}`);
+        for (const m of markers) await store.set(key(m), 'verify', MINUTE);
+        const clones = await Promise.all(markers.map((m) => attempt(store, key('g'), T0, use(m, 7), limits)));
+        assert.equal(
+          count(clones, (r) => r.status === 'ok'),
+          1,
+        );
+        assert.equal(
+          count(clones, (r) => r.status === 'invalid' && r.taken === true),
+          49,
+        );
+        assert.equal(await store.get(key('counter')), '7');
+      });
+
       it('50 advances to the same value: exactly one ok', async ({ store }, key) => {
         const action: AttemptAction = { kind: 'advance', key: key('last'), value: 42, ttlMs: MINUTE };
         const results = await times(50, () =>
@@ -473,4 +577,21 @@ export function storeContract(name: string, make: () => Promise<StoreHarness>): 
       });
     });
   });
+}
+
+/** A take-advance of the marker `key(marker)` (holding 'verify') with the counter at `key('counter')`. */
+function takeAdvance(
+  key: (name: string) => string,
+  marker: string,
+  value: number,
+  ttlMs: number,
+): AttemptAction {
+  return {
+    kind: 'take-advance',
+    key: key(marker),
+    values: ['verify'],
+    counterKey: key('counter'),
+    value,
+    ttlMs,
+  };
 }

@@ -61,15 +61,6 @@ export const userChallenge = (
   purpose: 'register' | 'verify',
 ): PendingChallenge | undefined => usable(stateFor(req, userId)?.challenge, purpose, core.now());
 
-/** Redeems a user-bound challenge on its own: true for exactly one caller, however many race. */
-export async function takeUserChallenge(
-  core: MfaCore,
-  userId: string,
-  pending: PendingChallenge,
-): Promise<boolean> {
-  return (await core.store.take(webauthnKeys.challenge(userId, pending.challenge))) === pending.purpose;
-}
-
 /** The marker a user-bound challenge is redeemed by, in the `attempt` that also counts failures. */
 export const userChallengeMarker = (userId: string, pending: PendingChallenge) => ({
   kind: 'take' as const,

@@ -12,7 +12,7 @@ export interface PasskeyRecord {
   publicKey: string;
   /**
    * Signature counter at registration (0 for authenticators that do not count). Later counts live
-   * under their own key (see `advanceCounter`), so uses never rewrite the record.
+   * under their own key (see `advanceCounter` and `useAsSecondFactor`), so uses never rewrite the record.
    */
   counter: number;
   transports: string[];
@@ -101,6 +101,16 @@ export function passkeyRecords(store: Store, now: () => number = Date.now) {
     return read(userId, id);
   }
 
+  /**
+   * The stored record of the user's passkey `id` alone, for checking an assertion: one read, with
+   * neither the last use nor the index. A record that is not (or no longer) in the index is a
+   * leftover, so a caller must still check `ids` before accepting the use.
+   */
+  async function forAssertion(userId: string, id: string): Promise<PasskeyRecord | undefined> {
+    const raw = await store.get(webauthnKeys.credential(userId, id));
+    return raw === null ? undefined : (JSON.parse(raw) as PasskeyRecord);
+  }
+
   /** The user a credential is registered to, or null. */
   async function owner(credentialId: string): Promise<string | null> {
     const userId = await store.get(webauthnKeys.owner(credentialId));
@@ -135,7 +145,7 @@ export function passkeyRecords(store: Store, now: () => number = Date.now) {
     await store.set(webauthnKeys.credential(userId, record.id), JSON.stringify(record));
   }
 
-  /** Notes a use (time, backup state); the signature counter is `advanceCounter`'s. */
+  /** Notes a use (time, backup state); the signature counter is kept by `advanceCounter` and `useAsSecondFactor`. */
   async function noteUse(userId: string, id: string, use: LastUse): Promise<void> {
     await store.set(webauthnKeys.lastUse(userId, id), JSON.stringify(use));
   }
@@ -192,6 +202,7 @@ export function passkeyRecords(store: Store, now: () => number = Date.now) {
     count,
     list,
     get,
+    forAssertion,
     owner,
     add,
     save,

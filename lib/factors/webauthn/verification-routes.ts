@@ -3,17 +3,10 @@ import { Router } from 'express';
 import { emptyBody } from '../../bodies.js';
 import { parseBody } from '../../http.js';
 import { elevateSession } from '../../session.js';
-import { beginUserCeremony, takeUserChallenge, userChallenge } from './challenges.js';
+import { beginUserCeremony, userChallenge } from './challenges.js';
 import { assertionBody } from './webauthn-bodies.js';
 import { authenticationOptions, checkAssertion } from './webauthn-ceremonies.js';
-import {
-  checkLock,
-  clearFailures,
-  noPasskeys,
-  recordUse,
-  refuse,
-  type WebAuthnContext,
-} from './webauthn-context.js';
+import { noPasskeys, refuse, useAsSecondFactor, type WebAuthnContext } from './webauthn-context.js';
 
 /** `POST /verify/options` and `POST /verify/verify`: a passkey as second factor or step-up. */
 export function verificationRoutes(ctx: WebAuthnContext): Router {
@@ -35,11 +28,10 @@ export function verificationRoutes(ctx: WebAuthnContext): Router {
   router.post('/verify/verify', async (req, res) => {
     const { response } = parseBody(assertionBody, req.body);
     const who = core.actor(req, { allowRecovery: false });
-    if ((await records.count(who.userId)) === 0) throw noPasskeys();
-    await checkLock(ctx, who.userId);
     const pending = userChallenge(core, req, who.userId, 'verify');
     // Only this user's passkeys are looked at: an attacker's own passkey cannot answer the victim's challenge.
-    const record = pending ? await records.get(who.userId, response.id) : undefined;
+    const record = await records.forAssertion(who.userId, response.id);
+    if (!record && (await records.count(who.userId)) === 0) throw noPasskeys();
     const assertion =
       pending && record
         ? await checkAssertion({
@@ -52,15 +44,12 @@ export function verificationRoutes(ctx: WebAuthnContext): Router {
         : null;
     // WebAuthn §7.2 step 6: with the user identified beforehand, a user handle, if sent, must be theirs.
     const handle = response.response.userHandle;
+    // Every refusal, like the success below, ends in the user's attempt: counted, and 429 once locked.
     if (!pending || !record || !assertion || (handle && handle !== record.userHandle)) {
       return refuse(ctx, req, who.userId);
     }
-    // Single use: of parallel replays, exactly one takes the marker. A plain take, not an `attempt`
-    // one: a successful attempt resets the failures, and a counter regression found next must count
-    // on top of them, not restart them.
-    if (!(await takeUserChallenge(core, who.userId, pending))) return refuse(ctx, req, who.userId);
-    if (!(await recordUse(ctx, req, who.userId, record.id, assertion))) return refuse(ctx, req, who.userId);
-    await clearFailures(ctx, who.userId);
+    // Single use and the signature counter, in one atomic step: see useAsSecondFactor.
+    await useAsSecondFactor(ctx, req, who.userId, pending, record.id, assertion);
     // Used as a second factor by a user the app signed in itself: a passkey registered in a recovery
     // session has now proven to belong with the password, so it may sign in without one.
     await records.confirm(who.userId, record.id);

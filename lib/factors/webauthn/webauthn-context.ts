@@ -1,12 +1,14 @@
 import type { Request } from 'express';
 import type { MfaCore } from '../../core.js';
 import { MfaError } from '../../errors.js';
-import { keys } from '../../keys.js';
-import { limitedAttempt, tooManyAttempts } from '../../limits.js';
+import { limitedAttempt } from '../../limits.js';
+import type { PendingChallenge } from '../../session.js';
 import type { AttemptAction } from '../../stores/store.js';
+import { userChallengeMarker } from './challenges.js';
 import type { PasskeyRecords } from './passkey-records.js';
-import { advanceCounter } from './signature-counter.js';
+import { advanceCounter, COUNTER_TTL_MS } from './signature-counter.js';
 import type { VerifiedAssertion } from './webauthn-ceremonies.js';
+import { webauthnKeys } from './webauthn-keys.js';
 import type { WebAuthnConfig } from './webauthn-options.js';
 
 /** What the passkey route files share. */
@@ -34,10 +36,11 @@ export async function passkeyAttempt(
   req: Request,
   userId: string,
   action: AttemptAction,
+  onInvalid?: Parameters<typeof limitedAttempt>[6],
 ): Promise<void> {
   const { core } = ctx;
   try {
-    await limitedAttempt(core.config, core.emit, req, userId, 'webauthn', action);
+    await limitedAttempt(core.config, core.emit, req, userId, 'webauthn', action, onInvalid);
   } catch (error) {
     throw error instanceof MfaError && error.code === 'invalid_code' ? invalidPasskey() : error;
   }
@@ -47,30 +50,6 @@ export async function passkeyAttempt(
 export async function refuse(ctx: WebAuthnContext, req: Request, userId: string): Promise<never> {
   await passkeyAttempt(ctx, req, userId, { kind: 'check', ok: false });
   throw invalidPasskey();
-}
-
-/** 429 while the user's passkey factor is locked: checked before anything is verified. */
-export async function checkLock(ctx: WebAuthnContext, userId: string): Promise<void> {
-  const now = ctx.core.now();
-  const { lockedUntil } = await ctx.core.store.failures(keys.failures(userId, 'webauthn'), now);
-  if (lockedUntil !== null) throw tooManyAttempts(lockedUntil - now);
-}
-
-/**
- * A verified use resets the user's failures, like a right code does, unless a lock was reached
- * meanwhile: this request passed `checkLock` before those failures, so it stands, but the lock does too.
- */
-export async function clearFailures(ctx: WebAuthnContext, userId: string): Promise<void> {
-  const { core } = ctx;
-  const { maxFailures, windowMs, lockoutMs } = core.config.limits;
-  await core.store.attempt({
-    failKey: keys.failures(userId, 'webauthn'),
-    limit: maxFailures,
-    windowMs,
-    lockMs: lockoutMs,
-    now: core.now(),
-    action: { kind: 'check', ok: true },
-  });
 }
 
 /**
@@ -102,4 +81,46 @@ export async function recordUse(
   }
   await records.noteUse(userId, credentialId, { at: core.now(), backedUp: assertion.backedUp });
   return true;
+}
+
+/**
+ * A second-factor use of a verified assertion: the rest of the checks and the bookkeeping, in the
+ * fewest store round trips they allow. The passkey must still be listed (a removal may have raced
+ * this request). Then one atomic attempt at the user's `webauthn` limit redeems the challenge and
+ * checks the signature counter together (§7.2 step 21), so of parallel replays the first to run wins
+ * (later ones cannot lock it out first), a count that did not increase is counted as a failure on
+ * top of earlier ones (and reported; a replay is not), a good use resets the failures, and a locked
+ * factor refuses even a good assertion. Resolves on success; throws 401 `invalid_code` or 429.
+ */
+export async function useAsSecondFactor(
+  ctx: WebAuthnContext,
+  req: Request,
+  userId: string,
+  pending: PendingChallenge,
+  credentialId: string,
+  assertion: VerifiedAssertion,
+): Promise<void> {
+  const { core, records } = ctx;
+  if (!(await records.ids(userId)).includes(credentialId)) await refuse(ctx, req, userId);
+  const counterKey = webauthnKeys.counter(userId, credentialId);
+  const received = assertion.newCounter;
+  const action: AttemptAction = {
+    ...userChallengeMarker(userId, pending),
+    kind: 'take-advance',
+    counterKey,
+    value: received,
+    ttlMs: COUNTER_TTL_MS,
+  };
+  await passkeyAttempt(ctx, req, userId, action, async (result) => {
+    if (!result.taken) return;
+    const raw = await core.store.get(counterKey);
+    core.emit(req, userId, {
+      type: 'counter_regression',
+      factor: 'webauthn',
+      credentialId,
+      stored: raw === null ? 0 : Number(raw),
+      received,
+    });
+  });
+  await records.noteUse(userId, credentialId, { at: core.now(), backedUp: assertion.backedUp });
 }
