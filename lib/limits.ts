@@ -16,6 +16,9 @@ export function tooManyAttempts(retryAfterMs: number): MfaError {
   });
 }
 
+/** Sees a refused attempt's result before `limitedAttempt` reports and throws it. */
+export type OnInvalidAttempt = (result: Extract<AttemptResult, { status: 'invalid' }>) => Promise<void>;
+
 /**
  * One attempt at a factor, counted per user and factor in the same atomic store operation that
  * redeems the code: parallel guesses cannot exceed the limit, and past it even a right code is refused.
@@ -29,7 +32,7 @@ export async function limitedAttempt(
   userId: string,
   factor: FactorName,
   action: AttemptAction,
-  onInvalid?: (result: Extract<AttemptResult, { status: 'invalid' }>) => Promise<void>,
+  onInvalid?: OnInvalidAttempt,
 ): Promise<void> {
   const { maxFailures, windowMs, lockoutMs } = config.limits;
   const now = config.now();

@@ -156,23 +156,24 @@ export class MemoryStore implements Store {
         if (members.size === 0) this.entries.delete(action.key);
         return true;
       }
-      case 'take': {
-        const current = this.readString(action.key);
-        if (current === undefined || !action.values.includes(current.value)) return false;
-        this.entries.delete(action.key);
-        return true;
-      }
-      case 'take-advance': {
-        const current = this.readString(action.key);
-        if (current === undefined || !action.values.includes(current.value)) return false;
-        this.entries.delete(action.key);
+      case 'take':
+        return this.takeIf(action.key, action.values);
+      case 'take-advance':
+        if (!this.takeIf(action.key, action.values)) return false;
         return this.advance(action.counterKey, action.value, action.ttlMs, true) || 'taken';
-      }
       default:
         throw new TypeError(
           `unknown attempt action kind ${JSON.stringify((action as { kind: unknown }).kind)}`,
         );
     }
+  }
+
+  /** Deletes the string at `key` if it equals one of `values`; true when it did. */
+  private takeIf(key: string, values: string[]): boolean {
+    const current = this.readString(key);
+    if (current === undefined || !values.includes(current.value)) return false;
+    this.entries.delete(key);
+    return true;
   }
 
   /** `advance`, and take-advance's counter step (`zeroStays`: 0 passes while the number is missing or 0). */

@@ -53,21 +53,44 @@ if count >= limit then
   return {'locked', untilMs - now}
 end
 
+-- Deletes \`key\` if it holds one of ARGV[first..]; true when it did.
+local function take(key, first)
+  local current = redis.call('GET', key)
+  if not current then
+    return false
+  end
+  for i = first, #ARGV do
+    if current == ARGV[i] then
+      redis.call('DEL', key)
+      return true
+    end
+  end
+  return false
+end
+
+-- Stores ARGV[6] at \`key\` (PX ARGV[7]) if it is above the number there (a missing one is below
+-- anything; an unreadable one fails closed). With zeroStays, 0 passes while the number is missing
+-- or 0, and is not written.
+local function advance(key, zeroStays)
+  local value = tonumber(ARGV[6])
+  local current = redis.call('GET', key)
+  local stored = current and tonumber(current)
+  if zeroStays and value == 0 then
+    return (not current) or stored == 0
+  end
+  local passes = (not current) or (stored ~= nil and stored < value)
+  if passes then
+    redis.call('SET', key, ARGV[6], 'PX', ARGV[7])
+  end
+  return passes
+end
+
 local ok = false
 local taken = 0
 if kind == 'check' then
   ok = ARGV[6] == '1'
 elseif kind == 'advance' then
-  local current = redis.call('GET', KEYS[2])
-  if current then
-    local stored = tonumber(current)
-    ok = stored ~= nil and stored < tonumber(ARGV[6])
-  else
-    ok = true
-  end
-  if ok then
-    redis.call('SET', KEYS[2], ARGV[6], 'PX', ARGV[7])
-  end
+  ok = advance(KEYS[2], false)
 elseif kind == 'remove-member' then
   for i = 6, #ARGV do
     if redis.call('SREM', KEYS[2], ARGV[i]) == 1 then
@@ -76,41 +99,11 @@ elseif kind == 'remove-member' then
     end
   end
 elseif kind == 'take' then
-  local current = redis.call('GET', KEYS[2])
-  if current then
-    for i = 6, #ARGV do
-      if current == ARGV[i] then
-        ok = true
-        break
-      end
-    end
-    if ok then
-      redis.call('DEL', KEYS[2])
-    end
-  end
+  ok = take(KEYS[2], 6)
 elseif kind == 'take-advance' then
-  local current = redis.call('GET', KEYS[2])
-  if current then
-    for i = 8, #ARGV do
-      if current == ARGV[i] then
-        taken = 1
-        break
-      end
-    end
-  end
-  if taken == 1 then
-    redis.call('DEL', KEYS[2])
-    local value = tonumber(ARGV[6])
-    local stored = redis.call('GET', KEYS[3])
-    local number = stored and tonumber(stored)
-    if value == 0 then
-      ok = (not stored) or number == 0
-    else
-      ok = (not stored) or (number ~= nil and number < value)
-      if ok then
-        redis.call('SET', KEYS[3], ARGV[6], 'PX', ARGV[7])
-      end
-    end
+  if take(KEYS[2], 8) then
+    taken = 1
+    ok = advance(KEYS[3], true)
   end
 else
   return redis.error_reply('ERR unknown attempt kind ' .. tostring(kind))

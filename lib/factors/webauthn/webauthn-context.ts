@@ -1,7 +1,7 @@
 import type { Request } from 'express';
 import type { MfaCore } from '../../core.js';
 import { MfaError } from '../../errors.js';
-import { limitedAttempt } from '../../limits.js';
+import { limitedAttempt, type OnInvalidAttempt } from '../../limits.js';
 import type { PendingChallenge } from '../../session.js';
 import type { AttemptAction } from '../../stores/store.js';
 import { userChallengeMarker } from './challenges.js';
@@ -36,7 +36,7 @@ export async function passkeyAttempt(
   req: Request,
   userId: string,
   action: AttemptAction,
-  onInvalid?: Parameters<typeof limitedAttempt>[6],
+  onInvalid?: OnInvalidAttempt,
 ): Promise<void> {
   const { core } = ctx;
   try {
@@ -101,7 +101,7 @@ export async function useAsSecondFactor(
   assertion: VerifiedAssertion,
 ): Promise<void> {
   const { core, records } = ctx;
-  if (!(await records.ids(userId)).includes(credentialId)) await refuse(ctx, req, userId);
+  if (!(await records.ids(userId)).includes(credentialId)) return refuse(ctx, req, userId);
   const counterKey = webauthnKeys.counter(userId, credentialId);
   const received = assertion.newCounter;
   const action: AttemptAction = {
