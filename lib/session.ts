@@ -77,6 +77,23 @@ export async function regenerateSession(req: Request): Promise<void> {
 }
 
 /**
+ * The MFA state of a session that `userId` just verified with `method` at `now`: the one place that
+ * says what a verification leaves in the session (step-up, sign-in completion, passwordless sign-in).
+ * `previous` is this user's state before, whose methods are kept.
+ */
+export function verifiedState(
+  _req: Request,
+  userId: string,
+  method: FactorName,
+  now: number,
+  previous?: MfaSessionState,
+): MfaSessionState {
+  const methods = new Set(previous?.methods ?? []);
+  methods.add(method);
+  return { userId, verifiedAt: now, methods: [...methods] };
+}
+
+/**
  * Marks the session as verified by `method`. The session id is regenerated first (an id fixed by an
  * attacker before sign-in must not become an elevated session); the app's own keys are carried over;
  * the answer waits for the save, so a store failure is a 503, never a silent success.
@@ -100,9 +117,7 @@ export async function elevateSession(
   const fresh = req.session as unknown as Record<string, unknown>;
   Object.assign(fresh, carried);
   if (typeof maxAge === 'number') req.session.cookie.maxAge = maxAge;
-  const methods = new Set(previous?.methods ?? []);
-  methods.add(method);
-  req.session.mfa = { userId, verifiedAt: now, methods: [...methods] };
+  req.session.mfa = verifiedState(req, userId, method, now, previous);
   await promisify((done) => req.session.save(done));
   skipUnchangedResave(req.session);
 }

@@ -5,7 +5,7 @@ import { MfaError } from '../../errors.js';
 import { parseBody } from '../../http.js';
 import { tooManyAttempts } from '../../limits.js';
 import type { MfaOptions } from '../../options.js';
-import { recoveryUserId, regenerateSession, saveSession } from '../../session.js';
+import { recoveryUserId, regenerateSession, saveSession, verifiedState } from '../../session.js';
 import { MINUTE } from '../../time.js';
 import { beginLoginCeremony, redeemLoginChallenge, usable } from './challenges.js';
 import { assertionBody } from './webauthn-bodies.js';
@@ -157,7 +157,7 @@ export function loginRoutes(ctx: WebAuthnContext, onLogin: OnLogin): Router {
         throw new Error('express-mfa: after onLogin(req, userId), getUser(req) must return that user');
       }
       verifiedAt = core.now();
-      req.session.mfa = { userId: ownerId, verifiedAt, methods: ['webauthn'] };
+      req.session.mfa = verifiedState(req, ownerId, 'webauthn', verifiedAt);
       await saveSession(req);
     } catch (error) {
       // Nobody may end up half signed in: not with what onLogin wrote, not as someone else.
