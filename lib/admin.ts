@@ -69,20 +69,26 @@ export function createAdmin(core: MfaCore): MfaAdmin {
       // Removed even when it does not count now (passkeys while WebAuthn is off): nothing stays behind.
       await definition.remove(core, w.userId);
       await core.afterFactorRemoved(w.userId, w.user);
-      if (had)
-        core.emit(
+      if (had) {
+        await core.factorsChanged(
           NO_REQUEST,
           w.userId,
           { type: 'factor_removed', factor: name, by: 'admin' },
           w.user ?? null,
         );
+      }
       return had;
     },
 
     async resetUser(user) {
       const w = who(user);
       const removed = await core.removeAllFactors(w.userId, w.user);
-      core.emit(NO_REQUEST, w.userId, { type: 'factors_reset', removed, by: 'admin' }, w.user ?? null);
+      await core.factorsChanged(
+        NO_REQUEST,
+        w.userId,
+        { type: 'factors_reset', removed, by: 'admin' },
+        w.user ?? null,
+      );
       return removed;
     },
 

@@ -1,4 +1,4 @@
-import type { Request } from 'express';
+import type { Request, Response } from 'express';
 import { createKeyring, type Keyring } from './crypto.js';
 import type { EmailMessage } from './delivery/sender.js';
 import { MfaError } from './errors.js';
@@ -11,8 +11,11 @@ import type { FactorDefinition } from './factors/factor.js';
 import { type FactorName, keys } from './keys.js';
 import type { MfaConfig, MfaUser } from './options.js';
 import { noticeFor, sendSecurityNotice } from './security-notices.js';
-import { recoveryUserId, stateFor } from './session.js';
+import { elevateSession, recoveryUserId, signInStage, stateFor, verifiedState } from './session.js';
+import { completeSignIn } from './sign-in/complete-sign-in.js';
 import type { FailureState } from './stores/store.js';
+import { setDeviceCookie } from './trusted-devices/device-cookie.js';
+import { trustedDevices } from './trusted-devices/trusted-devices.js';
 
 /** Who a request acts for. */
 export interface Actor {
@@ -21,9 +24,33 @@ export interface Actor {
   user: MfaUser | undefined;
   /** A limited recovery session: may enrol factors, nothing else. */
   recovery: boolean;
+  /**
+   * An unfinished sign-in (see `mfa.signIn`): `pending` waits for a second factor, `enrol` for a
+   * first one. The user is not signed in; a verification (or confirmation) completes the sign-in.
+   */
+  stage?: 'pending' | 'enrol';
+}
+
+/** What a verify or confirm route asks of `finishVerification`, from its body. */
+export interface VerificationRequest {
+  /** Remember this device for later sign-ins (only a sign-in verification does, with the option on). */
+  rememberDevice?: boolean;
+}
+
+/** What a verification did, for the route's answer. */
+export interface VerificationOutcome {
+  /** When the session was verified (absent in a recovery session, which is never elevated). */
+  verifiedAt?: number;
+  /** The verification completed a sign-in: the app's `onLogin` ran. */
+  signedIn?: true;
+  /** The device remembered for later sign-ins. */
+  trustedDevice?: { id: string; expiresAt: number };
 }
 
 const BACKUP_CODE_COUNT = 10;
+
+const pendingError = () => new MfaError('mfa_pending', 'Finish signing in with your second factor first.');
+const enrolError = () => new MfaError('enrolment_required', 'Set up a second factor to finish signing in.');
 
 /**
  * What spans factors: who the actor is, which factors a user has, the fresh-MFA rule for changing
@@ -67,19 +94,57 @@ export function createCore(config: MfaConfig, definitions: readonly FactorDefini
     return user;
   }
 
-  function actor(req: Request, { allowRecovery }: { allowRecovery: boolean }): Actor {
+  /**
+   * Who the request acts for. `allowRecovery`: an enrolment route, open to limited sessions that may
+   * only enrol (recovery, a sign-in that must set up a first factor). `allowPending`: a route that
+   * serves a sign-in waiting for its second factor (status, verify, send).
+   */
+  function actor(
+    req: Request,
+    { allowRecovery, allowPending = false }: { allowRecovery: boolean; allowPending?: boolean },
+  ): Actor {
     if (!req.session)
       throw new MfaError('unavailable', 'The session store is unavailable. Try again shortly.');
-    const recoveryId = recoveryUserId(req, config.now());
+    const now = config.now();
+    const recoveryId = recoveryUserId(req, now);
     if (recoveryId !== undefined) {
       if (!allowRecovery) {
         throw new MfaError('recovery_only', 'This recovery session can only set up new factors.');
       }
       return { userId: recoveryId, user: undefined, recovery: true };
     }
+    const stage = signInStage(req, now);
+    if (stage?.stage === 'pending') {
+      if (!allowPending) throw pendingError();
+      return { userId: stage.user.id, user: stage.user, recovery: false, stage: 'pending' };
+    }
+    if (stage?.stage === 'enrol') {
+      if (!allowRecovery) throw enrolError();
+      return { userId: stage.user.id, user: stage.user, recovery: false, stage: 'enrol' };
+    }
     const user = appUser(req);
     if (!user) throw new MfaError('unauthenticated', 'Sign in first.');
     return { userId: user.id, user, recovery: false };
+  }
+
+  /**
+   * For routes that act for nobody in particular (passwordless sign-in): a limited session (recovery,
+   * an unfinished sign-in) may not be traded for something else.
+   */
+  function refuseLimited(req: Request): void {
+    const now = config.now();
+    if (recoveryUserId(req, now) !== undefined) {
+      throw new MfaError('recovery_only', 'This recovery session can only set up new factors.');
+    }
+    const stage = signInStage(req, now);
+    if (stage?.stage === 'pending') throw pendingError();
+    if (stage?.stage === 'enrol') throw enrolError();
+  }
+
+  /** The factors that can complete a sign-in: the enrolled ones, and email codes only if `signIn.emailCodes`. */
+  async function signInFactors(userId: string, user?: MfaUser): Promise<FactorName[]> {
+    const list = await factors(userId, user);
+    return config.signIn.emailCodes ? list : list.filter((f) => f !== 'email');
   }
 
   /** The factors the user has, in the order of `definitions` (strongest first). */
@@ -173,6 +238,79 @@ export function createCore(config: MfaConfig, definitions: readonly FactorDefini
   const sendEmail = (req: Request, userId: string, purpose: MessagePurpose, message: EmailMessage) =>
     deliver(core, req, userId, { channel: 'email', purpose, message });
 
+  const devices = config.trustedDevices ? trustedDevices(store, keyring, config.trustedDevices) : undefined;
+
+  /**
+   * What every successful verification or confirmation ends with. On an unfinished sign-in it completes
+   * the sign-in (a new session, `onLogin`, verified), remembering the device when asked; otherwise it
+   * elevates the session (a recovery session stays limited). Saved before the route answers.
+   */
+  async function finishVerification(
+    req: Request,
+    res: Response,
+    who: Actor,
+    method: FactorName,
+    asked: VerificationRequest = {},
+  ): Promise<VerificationOutcome> {
+    if (who.recovery) return {};
+    const now = config.now();
+    if (!who.stage) {
+      await elevateSession(req, who.userId, method, now);
+      return { verifiedAt: now };
+    }
+    const onLogin = config.onLogin;
+    if (!onLogin) throw new Error('express-mfa: a sign-in can only complete with the onLogin option');
+    const remembered =
+      devices && asked.rememberDevice === true && who.stage === 'pending'
+        ? await devices.remember(who.userId, req.get('user-agent'), now)
+        : undefined;
+    try {
+      await completeSignIn(req, who.userId, { onLogin, appUser }, (r) =>
+        verifiedState(r, who.userId, method, now),
+      );
+    } catch (error) {
+      if (remembered) await devices?.revoke(who.userId, remembered.device.id, now).catch(() => {});
+      throw error;
+    }
+    const outcome: VerificationOutcome = { verifiedAt: now, signedIn: true };
+    if (remembered && config.trustedDevices) {
+      const { device, token } = remembered;
+      setDeviceCookie(req, res, config.trustedDevices.cookieName, token, device.expiresAt - now);
+      report(req, who.userId, { type: 'trusted_device_added', deviceId: device.id, name: device.name });
+      outcome.trustedDevice = { id: device.id, expiresAt: device.expiresAt };
+    }
+    report(req, who.userId, {
+      type: 'sign_in_completed',
+      factor: method,
+      ...(who.stage === 'enrol' ? { enrolled: true as const } : {}),
+    });
+    return outcome;
+  }
+
+  /**
+   * Reports a change of the user's factors (added, removed, backup codes replaced, reset, recovered),
+   * then revokes their trusted devices: a device remembered under the old factors must not skip the
+   * new ones. Awaited by the route, so the answer comes only once the devices are gone.
+   */
+  async function factorsChanged(
+    req: Request,
+    userId: string,
+    event: Parameters<Emit>[2],
+    user?: MfaUser | null,
+  ) {
+    emit(req, userId, event, user);
+    if (devices) {
+      const revoked = await devices.revokeAll(userId, config.now());
+      if (revoked.length > 0) {
+        report(req, userId, {
+          type: 'trusted_device_revoked',
+          deviceIds: revoked,
+          reason: 'factors_changed',
+        });
+      }
+    }
+  }
+
   const core = {
     config,
     store,
@@ -181,6 +319,12 @@ export function createCore(config: MfaConfig, definitions: readonly FactorDefini
     now: config.now,
     appUser,
     actor,
+    refuseLimited,
+    signInFactors,
+    finishVerification,
+    factorsChanged,
+    /** Trusted devices; undefined when the option is off. */
+    devices,
     factors,
     isFresh,
     staleMfaError,

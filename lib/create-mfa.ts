@@ -1,4 +1,4 @@
-import { type RequestHandler, Router } from 'express';
+import { type Request, type RequestHandler, type Response, Router } from 'express';
 import { createAdmin, type MfaAdmin } from './admin.js';
 import { createCore } from './core.js';
 import { backupCodesFactor } from './factors/backup-codes/backup-codes-factor.js';
@@ -10,15 +10,23 @@ import { totpFactor } from './factors/totp/totp-factor.js';
 import { webauthnFactor } from './factors/webauthn/webauthn-factor.js';
 import { errorHandler, jsonOnly, noStore, notFound } from './http.js';
 import type { FactorName } from './keys.js';
-import { type MfaOptions, parseOptions } from './options.js';
+import { type MfaOptions, type MfaUser, parseOptions } from './options.js';
 import { createRequireMfa } from './require-mfa.js';
+import { createSignIn, type SignInResult } from './sign-in/sign-in.js';
 import { statusRoute } from './status-route.js';
+import { trustedDeviceRoutes } from './trusted-devices/trusted-device-routes.js';
 
 export interface Mfa {
   /** Mount it: `app.use('/auth/mfa', mfa.router)`, after express-session. */
   router: Router;
   /** The guard: `app.post('/x', mfa.requireMfa(5 * MINUTE), handler)`. Default maxAge 5 minutes. */
   requireMfa: (maxAgeMs?: number) => RequestHandler;
+  /**
+   * Call from your password route once the password is right: regenerates the session, then signs the
+   * user in through `onLogin` (`signed_in`), or leaves the session waiting for a second factor
+   * (`mfa_required`) or for a first one (`enrol_required`). See "Sign-in with a second factor".
+   */
+  signIn: (req: Request, res: Response, user: MfaUser) => Promise<SignInResult>;
   /** The factors a user has, for the app's own pages and tools. */
   factors: (userId: string) => Promise<FactorName[]>;
   /** For the app's own tools: list, remove and reset a user's factors, clear locks. */
@@ -39,6 +47,7 @@ export function createMfa(options: MfaOptions): Mfa {
   for (const factor of core.definitions) router.use(factor.path, factor.routes(core));
   // Not a factor: recovery replaces factors, it never satisfies the guard.
   router.use('/recovery', recoveryRoutes(core));
+  router.use('/trusted-devices', trustedDeviceRoutes(core));
   router.use(notFound);
   router.use(
     errorHandler((error) => {
@@ -50,6 +59,7 @@ export function createMfa(options: MfaOptions): Mfa {
   return {
     router,
     requireMfa: createRequireMfa(core),
+    signIn: createSignIn(core),
     factors: (userId) => core.factors(userId),
     admin: createAdmin(core),
   };

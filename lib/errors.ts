@@ -7,6 +7,8 @@ export const ERROR_STATUS = {
   mfa_expired: 401,
   not_enrolled: 403,
   recovery_only: 403,
+  mfa_pending: 403,
+  enrolment_required: 403,
   not_found: 404,
   already_enrolled: 409,
   last_factor: 409,

@@ -71,6 +71,25 @@ export type MfaEvent = EventBase &
         credentialId: string;
         reason: 'registered_in_recovery';
       }
+    /**
+     * `mfa.signIn` for a password-checked user: `signed_in` (no second factor needed: none enrolled
+     * and the policy allows it, or a `trustedDevice`; `enrolBy` / `graceSignInsLeft` while a
+     * required enrolment is being phased in), `mfa_required` (the session waits for a second factor),
+     * or `enrol_required` (a setup-only session).
+     */
+    | ({
+        type: 'sign_in';
+        outcome: 'signed_in' | 'mfa_required' | 'enrol_required';
+        trustedDevice?: true;
+        enrolBy?: number;
+        graceSignInsLeft?: number;
+      } & NoFactor)
+    /** An unfinished sign-in was completed by `factor` (`enrolled`: by setting up a first factor). */
+    | { type: 'sign_in_completed'; factor: FactorName; enrolled?: true }
+    /** "Remember this device": a device now skips the second factor at sign-in. */
+    | ({ type: 'trusted_device_added'; deviceId: string; name: string } & NoFactor)
+    /** Devices no longer trusted: revoked by the user, or all of them because the factors changed. */
+    | ({ type: 'trusted_device_revoked'; deviceIds: string[]; reason: 'user' | 'factors_changed' } & NoFactor)
     /** An email or SMS was handed to the provider. `to` is masked (`a***@acme.com`, `+*******2671`). */
     | { type: 'message_sent'; factor: 'email' | 'sms'; purpose: MessagePurpose; to: string }
     /**

@@ -28,7 +28,9 @@ export type { PasskeySummary } from './factors/webauthn/passkey-records.js';
 export type { WebAuthnOptions } from './factors/webauthn/webauthn-options.js';
 export type { FactorName } from './keys.js';
 export type { AttemptLimitOptions, MfaOptions, MfaUser, TotpOptions } from './options.js';
-export type { MfaSessionState, PendingChallenge } from './session.js';
+export type { MfaSessionState, PendingChallenge, SignInStage } from './session.js';
+export type { SignInResult } from './sign-in/sign-in.js';
+export type { EnrolmentPolicy, SignInOptions } from './sign-in/sign-in-options.js';
 export { MemoryStore } from './stores/memory-store.js';
 export { RedisStore } from './stores/redis-store.js';
 export {
@@ -40,3 +42,5 @@ export {
   StoreUnavailableError,
 } from './stores/store.js';
 export { DAY, HOUR, MINUTE, SECOND } from './time.js';
+export type { TrustedDeviceOptions } from './trusted-devices/trusted-device-options.js';
+export type { TrustedDevice } from './trusted-devices/trusted-devices.js';

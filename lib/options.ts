@@ -21,8 +21,14 @@ import {
   type WebAuthnConfig,
   type WebAuthnOptions,
 } from './factors/webauthn/webauthn-options.js';
+import { parseSignInOptions, type SignInConfig, type SignInOptions } from './sign-in/sign-in-options.js';
 import type { Store } from './stores/store.js';
 import { MINUTE } from './time.js';
+import {
+  parseTrustedDeviceOptions,
+  type TrustedDeviceConfig,
+  type TrustedDeviceOptions,
+} from './trusted-devices/trusted-device-options.js';
 
 /** The signed-in user as the app knows it. */
 export interface MfaUser {
@@ -114,6 +120,17 @@ export interface MfaOptions {
   endSessions?: EndSessions;
   /** Recovery settings: code and session lifetime (15 minutes each), requests per account and client. */
   recovery?: RecoveryOptions;
+  /**
+   * Sign-in with a second factor through `mfa.signIn(req, res, user)`: how long a sign-in waits for
+   * its second factor, whether emailed codes count, and whether users without a factor must enrol.
+   */
+  signIn?: SignInOptions;
+  /**
+   * "Remember this device": a sign-in verified with `{ rememberDevice: true }` sets a cookie that
+   * skips the second factor at later sign-ins on that browser (never at step-up). `true` for the
+   * defaults (30 days, 10 devices per user, cookie `mfa_device`). Off when absent.
+   */
+  trustedDevices?: TrustedDeviceOptions | boolean;
 }
 
 export interface MfaConfig {
@@ -135,6 +152,9 @@ export interface MfaConfig {
   phone: DeliveryConfig['phone'];
   /** Account recovery; undefined when off (no `findUserByEmail`). */
   recovery: RecoveryConfig | undefined;
+  signIn: SignInConfig;
+  /** Trusted devices; undefined when off. */
+  trustedDevices: TrustedDeviceConfig | undefined;
 }
 
 const TOP_KEYS = [
@@ -157,6 +177,8 @@ const TOP_KEYS = [
   'findUserByEmail',
   'endSessions',
   'recovery',
+  'signIn',
+  'trustedDevices',
 ];
 const LIMIT_KEYS = ['maxFailures', 'windowMs', 'lockoutMs'];
 const TOTP_KEYS = ['pendingTtlMs', 'window'];
@@ -291,5 +313,7 @@ export function parseOptions(input: unknown): MfaConfig {
     onLogin: fn(o.onLogin, 'onLogin', false, '(req, userId) => { req.session.user = users.get(userId) }'),
     ...delivery,
     recovery: parseRecoveryOptions(o, delivery.email !== undefined),
+    signIn: parseSignInOptions(o.signIn),
+    trustedDevices: parseTrustedDeviceOptions(o.trustedDevices),
   };
 }

@@ -2,7 +2,7 @@ import type { RequestHandler } from 'express';
 import type { MfaCore } from './core.js';
 import { MfaError } from './errors.js';
 import { sendError } from './http.js';
-import { recoveryUserId } from './session.js';
+import { recoveryUserId, signInStage } from './session.js';
 import { MINUTE } from './time.js';
 
 /**
@@ -30,6 +30,10 @@ export function createRequireMfa(core: MfaCore) {
           res,
           new MfaError('recovery_only', 'This recovery session can only set up new factors.'),
         );
+      }
+      // A sign-in waiting for its second (or first) factor is nobody yet.
+      if (signInStage(req, now) !== undefined) {
+        return sendError(res, new MfaError('unauthenticated', 'Finish signing in first.'));
       }
       let user: ReturnType<MfaCore['appUser']>;
       try {

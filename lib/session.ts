@@ -3,6 +3,7 @@ import type { Request } from 'express';
 import type {} from 'express-session';
 import { MfaError } from './errors.js';
 import type { FactorName } from './keys.js';
+import type { MfaUser } from './options.js';
 
 /** What express-mfa keeps in `req.session.mfa`. Only the server writes it. */
 export interface MfaSessionState {
@@ -16,6 +17,23 @@ export interface MfaSessionState {
   recovery?: { until: number };
   /** The pending passkey ceremony of this user (register or verify); see `PendingChallenge`. */
   challenge?: PendingChallenge;
+  /**
+   * A sign-in waiting for its second factor (`mfa.signIn` answered `mfa_required`): not signed in;
+   * only the status, verify and send routes act for `user`, until `until`.
+   */
+  pending?: SignInStage;
+  /**
+   * A sign-in waiting for a first factor (`mfa.signIn` answered `enrol_required`): not signed in;
+   * only the enrolment routes act for `user`, until `until`.
+   */
+  enrol?: SignInStage;
+}
+
+/** An unfinished sign-in: who the password identified (as `getUser` would describe them) and until when. */
+export interface SignInStage {
+  user: MfaUser;
+  /** Injected clock, ms. */
+  until: number;
 }
 
 /**
@@ -45,6 +63,17 @@ declare module 'express-session' {
 export function stateFor(req: Request, userId: string): MfaSessionState | undefined {
   const state = req.session?.mfa;
   return state && state.userId === userId ? state : undefined;
+}
+
+/** The unfinished sign-in this session holds, judged by the injected clock; expired ones count as none. */
+export function signInStage(
+  req: Request,
+  now: number,
+): { stage: 'pending' | 'enrol'; user: MfaUser; until: number } | undefined {
+  const state = req.session?.mfa;
+  if (state?.pending && now <= state.pending.until) return { stage: 'pending', ...state.pending };
+  if (state?.enrol && now <= state.enrol.until) return { stage: 'enrol', ...state.enrol };
+  return undefined;
 }
 
 /** An active recovery session's user id, judged by the injected clock. */
@@ -128,7 +157,7 @@ export async function elevateSession(
  * SET per verification. Skip that save while the session (cookie aside, as express-session's own
  * hash does) is what we just saved; any later change is still saved.
  */
-function skipUnchangedResave(session: Request['session']): void {
+export function skipUnchangedResave(session: Request['session']): void {
   const unchanged = (s: object) => JSON.stringify({ ...s, cookie: undefined });
   const saved = unchanged(session);
   const save = session.save;

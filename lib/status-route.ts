@@ -3,7 +3,8 @@ import type { MfaCore } from './core.js';
 import { MfaError } from './errors.js';
 import { passkeyRecords, summarize } from './factors/webauthn/passkey-records.js';
 import { keys } from './keys.js';
-import { stateFor } from './session.js';
+import { signInStage, stateFor } from './session.js';
+import { deviceToken } from './trusted-devices/trusted-device-routes.js';
 
 /** Under this many backup codes left, the status says `low: true` so the page can suggest new ones. */
 export const LOW_BACKUP_CODES = 3;
@@ -27,13 +28,18 @@ function maxAgeOf(value: unknown, fallback: number): number {
 export function statusRoute(core: MfaCore): RequestHandler {
   return async (req, res) => {
     const maxAgeMs = maxAgeOf(req.query.maxAgeMs, core.config.freshMaxAgeMs);
-    const who = core.actor(req, { allowRecovery: true });
-    const [factors, remaining, passkeys, lockStates] = await Promise.all([
-      core.factors(who.userId, who.user),
+    const who = core.actor(req, { allowRecovery: true, allowPending: true });
+    const token = deviceToken(core, req);
+    const [factors, remaining, passkeys, lockStates, devices, currentDevice] = await Promise.all([
+      // An unfinished sign-in lists what can complete it.
+      who.stage === 'pending' ? core.signInFactors(who.userId, who.user) : core.factors(who.userId, who.user),
       core.store.countSet(keys.backupCodes(who.userId)),
       // Listed only when passkeys are on, so its presence also tells a page to offer them.
       core.config.webauthn ? passkeyRecords(core.store).list(who.userId) : undefined,
       Promise.all(core.definitions.map((d) => core.lockState(who.userId, d.name))),
+      // Only a signed-in user sees (and may revoke) their remembered devices.
+      core.devices && !who.stage && !who.recovery ? core.devices.list(who.userId, core.now()) : undefined,
+      core.devices && token && !who.stage ? core.devices.idOf(who.userId, token) : undefined,
     ]);
     // A lock on every factor the user has, and on any other that is locked (e.g. a setup that failed too often).
     const locks: Record<string, { locked: boolean; until: number | null; failures: number }> = {};
@@ -63,6 +69,9 @@ export function statusRoute(core: MfaCore): RequestHandler {
       verified,
       verifiedUntil: verified ? verifiedUntil : null,
       recovery: who.recovery ? { until: state?.recovery?.until ?? null } : null,
+      // `pending`: the sign-in waits for one of `factors`; `enrol`: for a first factor to be set up.
+      signIn: who.stage ? { stage: who.stage, until: signInStage(req, core.now())?.until ?? null } : null,
+      ...(devices ? { trustedDevices: devices.map((d) => ({ ...d, current: d.id === currentDevice })) } : {}),
       ...(passkeys ? { passkeys: passkeys.map(summarize) } : {}),
     });
   };

@@ -116,6 +116,7 @@ test('GET / describes the account for its page', async () => {
     verified: false,
     verifiedUntil: null,
     recovery: null,
+    signIn: null,
   });
   await supertest(t.app).get('/auth/mfa/').expect(401);
 });

@@ -149,6 +149,7 @@ describe('GET / (status)', () => {
       verified: false,
       verifiedUntil: null,
       recovery: { until: res.body.recovery.until },
+      signIn: null,
     });
   });
 });

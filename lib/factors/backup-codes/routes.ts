@@ -5,7 +5,6 @@ import { MfaError } from '../../errors.js';
 import { parseBody } from '../../http.js';
 import { keys } from '../../keys.js';
 import { limitedAttempt } from '../../limits.js';
-import { elevateSession } from '../../session.js';
 import { backupCodeContext, normalizeBackupCode } from './backup-codes.js';
 
 export function backupCodeRoutes(core: MfaCore): Router {
@@ -13,8 +12,8 @@ export function backupCodeRoutes(core: MfaCore): Router {
   const router = Router();
 
   router.post('/verify', async (req, res) => {
-    const { code } = parseBody(codeBody, req.body);
-    const who = core.actor(req, { allowRecovery: false });
+    const { code, rememberDevice } = parseBody(codeBody, req.body);
+    const who = core.actor(req, { allowRecovery: false, allowPending: true });
     const setKey = keys.backupCodes(who.userId);
     if ((await store.countSet(setKey)) === 0) {
       throw new MfaError('not_enrolled', 'This account has no backup codes left.');
@@ -35,12 +34,11 @@ export function backupCodeRoutes(core: MfaCore): Router {
             members: keyring.hashes(backupCodeContext(who.userId), normal),
           },
     );
-    const verifiedAt = core.now();
     const remaining = await store.countSet(setKey);
-    await elevateSession(req, who.userId, 'backup_codes', verifiedAt);
+    const outcome = await core.finishVerification(req, res, who, 'backup_codes', { rememberDevice });
     core.emit(req, who.userId, { type: 'backup_code_used', factor: 'backup_codes', remaining });
     core.emit(req, who.userId, { type: 'verified', factor: 'backup_codes' });
-    res.json({ ok: true, verifiedAt, remaining });
+    res.json({ ok: true, ...outcome, remaining });
   });
 
   router.post('/', async (req, res) => {
@@ -54,7 +52,7 @@ export function backupCodeRoutes(core: MfaCore): Router {
     }
     await core.requireFresh(req, who);
     const backupCodes = await core.replaceBackupCodes(who.userId);
-    core.emit(req, who.userId, { type: 'backup_codes_regenerated', factor: 'backup_codes' });
+    await core.factorsChanged(req, who.userId, { type: 'backup_codes_regenerated', factor: 'backup_codes' });
     res.json({ backupCodes });
   });
 

@@ -4,7 +4,6 @@ import type { MfaCore } from '../../core.js';
 import { maskEmail } from '../../delivery/mask.js';
 import { MfaError } from '../../errors.js';
 import { parseBody } from '../../http.js';
-import { elevateSession } from '../../session.js';
 import type { CodeTarget } from './code-service.js';
 import { createCodeService } from './code-service.js';
 import { emailAddressOf } from './email-address.js';
@@ -20,7 +19,8 @@ export function emailRoutes(core: MfaCore): Router {
 
   /** The request cannot name an address: the code goes only to the one the app has on file. */
   function target(req: Parameters<typeof core.actor>[0]) {
-    const who = core.actor(req, { allowRecovery: false });
+    // At sign-in an emailed code counts only with `signIn.emailCodes`.
+    const who = core.actor(req, { allowRecovery: false, allowPending: core.config.signIn.emailCodes });
     const address = emailAddressOf(who.user);
     if (!address) throw new MfaError('not_enrolled', 'This account has no email address to send a code to.');
     const t: CodeTarget = {
@@ -48,13 +48,12 @@ export function emailRoutes(core: MfaCore): Router {
   });
 
   router.post('/verify', async (req, res) => {
-    const { code } = parseBody(codeBody, req.body);
+    const { code, rememberDevice } = parseBody(codeBody, req.body);
     const { who, t } = target(req);
     await codes.redeem(req, t, code);
-    const verifiedAt = core.now();
-    await elevateSession(req, who.userId, 'email', verifiedAt);
+    const outcome = await core.finishVerification(req, res, who, 'email', { rememberDevice });
     core.emit(req, who.userId, { type: 'verified', factor: 'email' });
-    res.json({ ok: true, verifiedAt });
+    res.json({ ok: true, ...outcome });
   });
 
   return router;

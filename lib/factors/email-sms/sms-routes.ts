@@ -6,7 +6,7 @@ import { maskPhone } from '../../delivery/mask.js';
 import { MfaError } from '../../errors.js';
 import { parseBody } from '../../http.js';
 import { keys } from '../../keys.js';
-import { elevateSession } from '../../session.js';
+import { signedIn } from '../../sign-in/signed-in.js';
 import { codeKeys, smsRecordKeys } from './code-keys.js';
 import { type CodeTarget, createCodeService } from './code-service.js';
 import { parsePhone } from './phone.js';
@@ -116,24 +116,28 @@ export function smsRoutes(core: MfaCore): Router {
     await store.set(codeKeys.phone(who.userId), JSON.stringify(record));
     const backupCodes = await core.issueBackupCodesIfNone(who.userId);
     // The masked number lets the security notice (sent by the core for this event) name it.
-    core.emit(req, who.userId, { type: 'enrolled', factor: 'sms', to: maskPhone(pending.phone) });
-    // Confirming proves the factor, so it elevates like a verification; a recovery session stays limited.
-    if (!who.recovery) {
-      try {
-        await elevateSession(req, who.userId, 'sms', core.now());
-      } catch (error) {
-        // Codes the user never saw are no backup: drop them so the account page offers new ones.
-        if (backupCodes) await store.delete(keys.backupCodes(who.userId)).catch(() => {});
-        throw error;
-      }
+    await core.factorsChanged(req, who.userId, {
+      type: 'enrolled',
+      factor: 'sms',
+      to: maskPhone(pending.phone),
+    });
+    // Confirming proves the factor, so it elevates like a verification (or completes a sign-in that
+    // waited for a first factor); a recovery session stays limited.
+    let outcome: Awaited<ReturnType<typeof core.finishVerification>>;
+    try {
+      outcome = await core.finishVerification(req, res, who, 'sms');
+    } catch (error) {
+      // Codes the user never saw are no backup: drop them so the account page offers new ones.
+      if (backupCodes) await store.delete(keys.backupCodes(who.userId)).catch(() => {});
+      throw error;
     }
     const phone = maskPhone(pending.phone);
-    res.json(backupCodes ? { ok: true, phone, backupCodes } : { ok: true, phone });
+    res.json({ ok: true, phone, ...signedIn(outcome), ...(backupCodes ? { backupCodes } : {}) });
   });
 
   router.post('/send', async (req, res) => {
     parseBody(emptyBody, req.body);
-    const who = core.actor(req, { allowRecovery: false });
+    const who = core.actor(req, { allowRecovery: false, allowPending: true });
     const { phone } = await boundPhone(who.userId);
     const { expiresAt } = await codes.send(req, signIn(who.userId, phone), (values) => ({
       to: phone,
@@ -143,8 +147,8 @@ export function smsRoutes(core: MfaCore): Router {
   });
 
   router.post('/verify', async (req: Request, res) => {
-    const { code } = parseBody(codeBody, req.body);
-    const who = core.actor(req, { allowRecovery: false });
+    const { code, rememberDevice } = parseBody(codeBody, req.body);
+    const who = core.actor(req, { allowRecovery: false, allowPending: true });
     const bound = await boundPhone(who.userId);
     await codes.redeem(req, signIn(who.userId, bound.phone), code);
     if (!keyring.isCurrent(bound.record.phone)) {
@@ -155,10 +159,9 @@ export function smsRoutes(core: MfaCore): Router {
       };
       await store.set(codeKeys.phone(who.userId), JSON.stringify(rotated));
     }
-    const verifiedAt = core.now();
-    await elevateSession(req, who.userId, 'sms', verifiedAt);
+    const outcome = await core.finishVerification(req, res, who, 'sms', { rememberDevice });
     core.emit(req, who.userId, { type: 'verified', factor: 'sms' });
-    res.json({ ok: true, verifiedAt });
+    res.json({ ok: true, ...outcome });
   });
 
   router.delete('/', async (req, res) => {
@@ -168,7 +171,11 @@ export function smsRoutes(core: MfaCore): Router {
     await core.requireFresh(req, who);
     await store.delete(...smsRecordKeys(who.userId));
     await core.afterFactorRemoved(who.userId, who.user);
-    core.emit(req, who.userId, { type: 'factor_removed', factor: 'sms', to: maskPhone(phone) });
+    await core.factorsChanged(req, who.userId, {
+      type: 'factor_removed',
+      factor: 'sms',
+      to: maskPhone(phone),
+    });
     res.json({ ok: true });
   });
 

@@ -221,7 +221,7 @@ export function createRecoveryService(core: MfaCore, recovery: RecoveryConfig) {
     }
     const removed = await core.removeAllFactors(user.id, user);
     // Audited (and the owner notified) as soon as the factors are gone, even if the session fails next.
-    core.emit(req, user.id, { type: 'recovery_completed', removed }, user);
+    await core.factorsChanged(req, user.id, { type: 'recovery_completed', removed }, user);
     await regenerateSession(req);
     const until = core.now() + recovery.sessionTtlMs;
     req.session.mfa = { userId: user.id, recovery: { until } };

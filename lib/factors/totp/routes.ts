@@ -6,7 +6,7 @@ import { MfaError } from '../../errors.js';
 import { parseBody } from '../../http.js';
 import { keys } from '../../keys.js';
 import { limitedAttempt } from '../../limits.js';
-import { elevateSession } from '../../session.js';
+import { signedIn } from '../../sign-in/signed-in.js';
 import { generateTotpSecret, matchTotpStep, normalizeTotpCode, totpUri } from './totp.js';
 
 interface StoredSecret {
@@ -113,23 +113,23 @@ export function totpRoutes(core: MfaCore): Router {
     const record: StoredSecret = { secret: pending.record.secret, createdAt: core.now() };
     await store.set(keys.totp(who.userId), JSON.stringify(record));
     const backupCodes = await core.issueBackupCodesIfNone(who.userId);
-    core.emit(req, who.userId, { type: 'enrolled', factor: 'totp' });
-    // Confirming proves the factor, so it elevates like a verification; a recovery session stays limited.
-    if (!who.recovery) {
-      try {
-        await elevateSession(req, who.userId, 'totp', core.now());
-      } catch (error) {
-        // Codes the user never saw are no backup: drop them so the account page offers new ones.
-        if (backupCodes) await store.delete(keys.backupCodes(who.userId)).catch(() => {});
-        throw error;
-      }
+    await core.factorsChanged(req, who.userId, { type: 'enrolled', factor: 'totp' });
+    // Confirming proves the factor, so it elevates like a verification (or completes a sign-in that
+    // waited for a first factor); a recovery session stays limited.
+    let outcome: Awaited<ReturnType<typeof core.finishVerification>>;
+    try {
+      outcome = await core.finishVerification(req, res, who, 'totp');
+    } catch (error) {
+      // Codes the user never saw are no backup: drop them so the account page offers new ones.
+      if (backupCodes) await store.delete(keys.backupCodes(who.userId)).catch(() => {});
+      throw error;
     }
-    res.json(backupCodes ? { ok: true, backupCodes } : { ok: true });
+    res.json({ ok: true, ...signedIn(outcome), ...(backupCodes ? { backupCodes } : {}) });
   });
 
   router.post('/verify', async (req, res) => {
-    const { code } = parseBody(codeBody, req.body);
-    const who = core.actor(req, { allowRecovery: false });
+    const { code, rememberDevice } = parseBody(codeBody, req.body);
+    const who = core.actor(req, { allowRecovery: false, allowPending: true });
     const record = await readSecret(keys.totp(who.userId), who.userId);
     if (!record) throw new MfaError('not_enrolled', 'No authenticator app is set up for this account.');
     await redeem(req, who, record.secret, code);
@@ -141,10 +141,9 @@ export function totpRoutes(core: MfaCore): Router {
       };
       await store.set(keys.totp(who.userId), JSON.stringify(rotated));
     }
-    const verifiedAt = core.now();
-    await elevateSession(req, who.userId, 'totp', verifiedAt);
+    const outcome = await core.finishVerification(req, res, who, 'totp', { rememberDevice });
     core.emit(req, who.userId, { type: 'verified', factor: 'totp' });
-    res.json({ ok: true, verifiedAt });
+    res.json({ ok: true, ...outcome });
   });
 
   router.delete('/', async (req, res) => {
@@ -156,7 +155,7 @@ export function totpRoutes(core: MfaCore): Router {
     await core.requireFresh(req, who);
     await store.delete(keys.totp(who.userId), keys.totpLastStep(who.userId));
     await core.afterFactorRemoved(who.userId, who.user);
-    core.emit(req, who.userId, { type: 'factor_removed', factor: 'totp' });
+    await core.factorsChanged(req, who.userId, { type: 'factor_removed', factor: 'totp' });
     res.json({ ok: true });
   });
 

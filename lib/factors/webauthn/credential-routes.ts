@@ -56,7 +56,7 @@ export function credentialRoutes(ctx: WebAuthnContext): Router {
     }
     await records.remove(who.userId, record.id);
     await core.afterFactorRemoved(who.userId, who.user);
-    core.emit(req, who.userId, { type: 'factor_removed', factor: 'webauthn' });
+    await core.factorsChanged(req, who.userId, { type: 'factor_removed', factor: 'webauthn' });
     res.json({ ok: true });
   });
 

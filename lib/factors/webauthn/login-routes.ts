@@ -5,7 +5,8 @@ import { MfaError } from '../../errors.js';
 import { parseBody } from '../../http.js';
 import { tooManyAttempts } from '../../limits.js';
 import type { MfaOptions } from '../../options.js';
-import { recoveryUserId, regenerateSession, saveSession, verifiedState } from '../../session.js';
+import { verifiedState } from '../../session.js';
+import { completeSignIn } from '../../sign-in/complete-sign-in.js';
 import { MINUTE } from '../../time.js';
 import { beginLoginCeremony, redeemLoginChallenge, usable } from './challenges.js';
 import { assertionBody } from './webauthn-bodies.js';
@@ -13,27 +14,7 @@ import { authenticationOptions, checkAssertion } from './webauthn-ceremonies.js'
 import { invalidPasskey, recordUse, type WebAuthnContext } from './webauthn-context.js';
 import { webauthnKeys } from './webauthn-keys.js';
 
-/**
- * Undoes a sign-in that failed after `onLogin` ran: express-session would otherwise save the
- * regenerated session at the end of the 500 with whatever `onLogin` had written into it. Everything in
- * it is from this request (it was regenerated), so it is emptied, then destroyed; if destroying fails
- * too, an emptied session is all that can be saved.
- */
-async function discardSession(req: Request): Promise<void> {
-  const session = req.session as unknown as Record<string, unknown> | undefined;
-  if (!session) return;
-  for (const key of Object.keys(session)) if (key !== 'cookie') delete session[key];
-  await new Promise<void>((resolve) => req.session.destroy(() => resolve()));
-}
-
 type OnLogin = NonNullable<MfaOptions['onLogin']>;
-
-/** A recovery session may only enrol factors: it cannot be traded for a sign-in either. */
-function refuseRecovery(req: Request, now: number): void {
-  if (recoveryUserId(req, now) !== undefined) {
-    throw new MfaError('recovery_only', 'This recovery session can only set up new factors.');
-  }
-}
 
 /**
  * `POST /login/options` and `POST /login/verify`: passwordless sign-in with a discoverable passkey.
@@ -96,7 +77,7 @@ export function loginRoutes(ctx: WebAuthnContext, onLogin: OnLogin): Router {
 
   router.post('/login/options', async (req, res) => {
     parseBody(emptyBody, req.body);
-    refuseRecovery(req, core.now());
+    core.refuseLimited(req);
     // Before the ceremony touches the session: a refused call creates none.
     await admitOptions(req);
     const challenge = await beginLoginCeremony(core, config, req);
@@ -106,7 +87,7 @@ export function loginRoutes(ctx: WebAuthnContext, onLogin: OnLogin): Router {
 
   router.post('/login/verify', async (req, res) => {
     const { response } = parseBody(assertionBody, req.body);
-    refuseRecovery(req, core.now());
+    core.refuseLimited(req);
     if (!req.session)
       throw new MfaError('unavailable', 'The session store is unavailable. Try again shortly.');
     const now = core.now();
@@ -148,22 +129,11 @@ export function loginRoutes(ctx: WebAuthnContext, onLogin: OnLogin): Router {
     }
     if (!(await recordUse(ctx, req, ownerId, record.id, assertion))) return clientFailure(req, ownerId);
 
-    // A new, clean session: the old one was anonymous or someone else's, and its id may have been fixed.
-    await regenerateSession(req);
-    let verifiedAt: number;
-    try {
-      await onLogin(req, ownerId);
-      if (core.appUser(req)?.id !== ownerId) {
-        throw new Error('express-mfa: after onLogin(req, userId), getUser(req) must return that user');
-      }
-      verifiedAt = core.now();
-      req.session.mfa = verifiedState(req, ownerId, 'webauthn', verifiedAt);
-      await saveSession(req);
-    } catch (error) {
-      // Nobody may end up half signed in: not with what onLogin wrote, not as someone else.
-      await discardSession(req);
-      throw error;
-    }
+    // The same hand-over as every sign-in: a new, clean session, onLogin, verified, saved.
+    const verifiedAt = core.now();
+    await completeSignIn(req, ownerId, { onLogin, appUser: core.appUser }, (r) =>
+      verifiedState(r, ownerId, 'webauthn', verifiedAt),
+    );
     core.emit(req, ownerId, { type: 'verified', factor: 'webauthn', passwordless: true });
     res.json({ ok: true, userId: ownerId, verifiedAt });
   });

@@ -4,7 +4,7 @@ import { emptyBody } from '../../bodies.js';
 import { MfaError } from '../../errors.js';
 import { parseBody } from '../../http.js';
 import { keys } from '../../keys.js';
-import { elevateSession } from '../../session.js';
+import { signedIn } from '../../sign-in/signed-in.js';
 import { beginUserCeremony, userChallenge, userChallengeMarker } from './challenges.js';
 import { type PasskeyRecord, summarize } from './passkey-records.js';
 import { registerBody } from './webauthn-bodies.js';
@@ -79,21 +79,25 @@ export function registrationRoutes(ctx: WebAuthnContext): Router {
       throw tooMany();
     }
     const backupCodes = await core.issueBackupCodesIfNone(who.userId);
-    core.emit(req, who.userId, { type: 'enrolled', factor: 'webauthn' });
-    if (who.recovery) {
-      // A recovery session stays limited (not elevated); the redeemed challenge is just tidied away.
-      if (req.session.mfa) delete req.session.mfa.challenge;
-    } else {
-      // Registering proves the passkey, so it elevates like a verification.
-      try {
-        await elevateSession(req, who.userId, 'webauthn', now);
-      } catch (error) {
-        // Codes the user never saw are no backup: drop them so the account page offers new ones.
-        if (backupCodes) await core.store.delete(keys.backupCodes(who.userId)).catch(() => {});
-        throw error;
-      }
+    await core.factorsChanged(req, who.userId, { type: 'enrolled', factor: 'webauthn' });
+    // A recovery session stays limited (not elevated); the redeemed challenge is just tidied away.
+    if (who.recovery && req.session.mfa) delete req.session.mfa.challenge;
+    // Registering proves the passkey, so it elevates like a verification (or completes a sign-in that
+    // waited for a first factor).
+    let outcome: Awaited<ReturnType<typeof core.finishVerification>>;
+    try {
+      outcome = await core.finishVerification(req, res, who, 'webauthn');
+    } catch (error) {
+      // Codes the user never saw are no backup: drop them so the account page offers new ones.
+      if (backupCodes) await core.store.delete(keys.backupCodes(who.userId)).catch(() => {});
+      throw error;
     }
-    res.json({ ok: true, passkey: summarize(record), ...(backupCodes ? { backupCodes } : {}) });
+    res.json({
+      ok: true,
+      passkey: summarize(record),
+      ...signedIn(outcome),
+      ...(backupCodes ? { backupCodes } : {}),
+    });
   });
 
   return router;

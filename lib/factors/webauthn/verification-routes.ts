@@ -2,7 +2,6 @@ import type { AuthenticationResponseJSON } from '@simplewebauthn/server';
 import { Router } from 'express';
 import { emptyBody } from '../../bodies.js';
 import { parseBody } from '../../http.js';
-import { elevateSession } from '../../session.js';
 import { beginUserCeremony, userChallenge } from './challenges.js';
 import { assertionBody } from './webauthn-bodies.js';
 import { authenticationOptions, checkAssertion } from './webauthn-ceremonies.js';
@@ -15,7 +14,7 @@ export function verificationRoutes(ctx: WebAuthnContext): Router {
 
   router.post('/verify/options', async (req, res) => {
     parseBody(emptyBody, req.body);
-    const who = core.actor(req, { allowRecovery: false });
+    const who = core.actor(req, { allowRecovery: false, allowPending: true });
     const passkeys = await records.list(who.userId);
     if (passkeys.length === 0) throw noPasskeys();
     const challenge = await beginUserCeremony(core, config, req, who.userId, 'verify');
@@ -26,8 +25,8 @@ export function verificationRoutes(ctx: WebAuthnContext): Router {
   });
 
   router.post('/verify/verify', async (req, res) => {
-    const { response } = parseBody(assertionBody, req.body);
-    const who = core.actor(req, { allowRecovery: false });
+    const { response, rememberDevice } = parseBody(assertionBody, req.body);
+    const who = core.actor(req, { allowRecovery: false, allowPending: true });
     const pending = userChallenge(core, req, who.userId, 'verify');
     // Only this user's passkeys are looked at: an attacker's own passkey cannot answer the victim's challenge.
     const record = await records.forAssertion(who.userId, response.id);
@@ -54,10 +53,9 @@ export function verificationRoutes(ctx: WebAuthnContext): Router {
     // session has now proven to belong with the password, so it may sign in without one.
     await records.confirm(who.userId, record.id);
 
-    const verifiedAt = core.now();
-    await elevateSession(req, who.userId, 'webauthn', verifiedAt);
+    const outcome = await core.finishVerification(req, res, who, 'webauthn', { rememberDevice });
     core.emit(req, who.userId, { type: 'verified', factor: 'webauthn' });
-    res.json({ ok: true, verifiedAt });
+    res.json({ ok: true, ...outcome });
   });
 
   return router;
