@@ -4,6 +4,7 @@ import { MfaError } from '../errors.js';
 import type { FactorName } from '../keys.js';
 import type { MfaUser } from '../options.js';
 import { regenerateSession, saveSession } from '../session.js';
+import { StoreUnavailableError } from '../stores/store.js';
 import { readCookie, setDeviceCookie } from '../trusted-devices/device-cookie.js';
 import { completeSignIn } from './complete-sign-in.js';
 import { enrolmentDecision } from './enrolment-decision.js';
@@ -46,6 +47,18 @@ function checkedUser(user: unknown): MfaUser {
 export function createSignIn(core: MfaCore) {
   const { config } = core;
   return async function signIn(req: Request, res: Response, input: MfaUser): Promise<SignInResult> {
+    try {
+      return await run(req, res, input);
+    } catch (error) {
+      // An error the app's handler can answer as it stands (Express uses `status`): 503, not a 500.
+      if (error instanceof StoreUnavailableError) {
+        throw new MfaError('unavailable', 'The MFA store is unavailable. Try again shortly.');
+      }
+      throw error;
+    }
+  };
+
+  async function run(req: Request, res: Response, input: MfaUser): Promise<SignInResult> {
     const onLogin = config.onLogin;
     if (!onLogin) {
       throw new TypeError(
@@ -90,5 +103,5 @@ export function createSignIn(core: MfaCore) {
     await saveSession(req);
     core.emit(req, user.id, { type: 'sign_in', outcome: 'mfa_required' });
     return { status: 'mfa_required', factors };
-  };
+  }
 }
