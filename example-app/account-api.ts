@@ -94,11 +94,11 @@ export function accountApi(deps: {
     const user = await users.authenticate(email, password);
     if (!user)
       throw new HttpError(401, 'invalid_credentials', 'That email and password do not match an account.');
-    // A new session id on login, so a session id planted before login is worthless.
-    await regenerate(req);
-    appSession(req).user = toSessionUser(user);
-    await save(req);
-    res.json({ user: appSession(req).user });
+    // The password is right: express-mfa decides whether that is enough. It regenerates the session
+    // (a session id planted before login is worthless) and signs in through onLogin, or leaves the
+    // session waiting for the second factor.
+    const result = await mfa.signIn(req, res, { id: user.id, email: user.email, name: user.name });
+    res.json(result.status === 'signed_in' ? { ...result, user: appSession(req).user } : result);
   });
 
   api.post('/logout', async (req, res) => {

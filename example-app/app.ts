@@ -68,6 +68,8 @@ export async function createExampleApp(
         rpName: 'express-mfa example',
         origin: opts.origin ?? 'http://localhost:3000',
       },
+      // "Remember this device" on the sign-in page: 30 days without the second factor at sign-in.
+      trustedDevices: true,
       onLogin: (req, userId) => {
         const user = users.get(userId);
         // Users live in memory, passkeys may live in Redis: a restart can leave a passkey without its account.

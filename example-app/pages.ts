@@ -45,7 +45,8 @@ export function pages(currentUser: (req: Request) => SessionUser | undefined): R
   const router = express.Router();
   router.get('/', page('index.html', 'guest'));
   router.get('/account', page('account.html', 'user'));
-  router.get('/verify', page('verify.html', 'user'));
+  // Also for a sign-in waiting for its second factor, which the app does not count as signed in yet.
+  router.get('/verify', page('verify.html', 'any'));
   router.get('/sensitive', page('sensitive.html', 'user'));
   // Recovery is for people who cannot finish signing in: signed in or not, and in the recovery session.
   router.get('/recover', page('recover.html', 'any'));

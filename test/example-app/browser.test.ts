@@ -88,7 +88,7 @@ describe('example app in a browser', () => {
     assert.equal(new URL(page.url()).pathname, '/sensitive');
   });
 
-  test('after a new login the sensitive action asks for a second factor; a backup code works', async () => {
+  test('with a factor, the password alone does not sign in: the second-factor page finishes it', async () => {
     assert.equal(backupCodes.length, 10, 'needs the codes of the first test');
 
     await page.locator('#logout').click();
@@ -103,35 +103,72 @@ describe('example app in a browser', () => {
 
     await page.locator('#login-password').fill(password);
     await page.locator('#login-submit').click();
-    await page.waitForURL(`${base}/account`);
-    await page.locator('#verified-at', { hasText: 'Not in this session' }).waitFor(); // a new session
-
-    await page.locator('#nav-sensitive').click();
-    await page.waitForURL(`${base}/sensitive`);
-    await page.locator('#sensitive-run').click();
-    await page.waitForURL(`${base}/verify?next=%2Fsensitive`);
-    assert.equal(await text('#verify-title'), "Confirm it's you");
+    await page.waitForURL(`${base}/verify?signIn=1`);
+    await page.locator('#verify-title', { hasText: 'Finish signing in' }).waitFor();
     await page.locator('#totp-section').waitFor({ state: 'visible' });
+    assert.ok(await page.getByLabel('Remember this device for 30 days').isVisible());
 
-    // A wrong code is refused and leaves the user on the verify page.
+    // The password alone is not a sign-in: the account page sends the visitor to the login form.
+    await page.goto(`${base}/account`);
+    await page.waitForURL(`${base}/`);
+    await page.goto(`${base}/verify?signIn=1`);
+    await page.locator('#verify-title', { hasText: 'Finish signing in' }).waitFor();
+
+    // A wrong code is refused and leaves the user on the page.
     await page.locator('#backup-toggle').click();
     await page.locator('#backup-verify-code').fill('not-a-real-code');
     await page.locator('#backup-verify-submit').click();
     await page.locator('#error').waitFor({ state: 'visible' });
     assert.equal(new URL(page.url()).pathname, '/verify');
 
+    await page.getByLabel('Remember this device for 30 days').check();
     await page.locator('#backup-verify-code').fill(backupCodes[0]!);
+    await page.locator('#backup-verify-submit').click();
+    await page.waitForURL(`${base}/account?verified=1`);
+    await page.locator('#backup-remaining', { hasText: '9' }).waitFor();
+    assert.notEqual(await text('#verified-at'), 'Not in this session');
+    const cookies = await page.context().cookies();
+    const device = cookies.find((c) => c.name === 'mfa_device');
+    assert.ok(device?.httpOnly, 'the remembered device has an HttpOnly cookie');
+    assert.equal(device?.sameSite, 'Lax');
+
+    // Signed in with the second factor just now: the sensitive action needs no other prompt.
+    await page.locator('#nav-sensitive').click();
+    await page.waitForURL(`${base}/sensitive`);
+    await runSensitiveAction();
+    assert.deepEqual(pageErrors, [], 'no script errors in the pages');
+  });
+
+  test('a remembered device skips the second factor at sign-in, but step-up still asks', async () => {
+    await page.locator('#logout').click();
+    await page.waitForURL(`${base}/`);
+    await page.locator('#login-email').fill(email);
+    await page.locator('#login-password').fill(password);
+    await page.locator('#login-submit').click();
+    await page.waitForURL(`${base}/account`);
+    await page.locator('#verified-at', { hasText: 'Not in this session' }).waitFor();
+
+    await page.locator('#nav-sensitive').click();
+    await page.waitForURL(`${base}/sensitive`);
+    await page.locator('#sensitive-run').click();
+    await page.waitForURL(`${base}/verify?next=%2Fsensitive`);
+    assert.equal(await text('#verify-title'), "Confirm it's you");
+    assert.ok(await page.locator('#remember').isHidden(), 'remembering is for sign-in only');
+    await page.locator('#backup-toggle').click();
+    await page.locator('#backup-verify-code').fill(backupCodes[1]!);
     await page.locator('#backup-verify-submit').click();
     await page.waitForURL(`${base}/sensitive`);
     assert.equal(await text('#notice'), 'Verified. You can continue.');
-
     await runSensitiveAction();
 
-    await page.locator('#nav-account').click();
-    await page.waitForURL(`${base}/account`);
-    await page.locator('#backup-remaining', { hasText: '9' }).waitFor();
-    assert.notEqual(await text('#verified-at'), 'Not in this session');
-
+    // Another browser (no device cookie) is asked for the second factor again.
+    const other = await site!.newPage();
+    await other.goto(`${base}/`);
+    await other.locator('#login-email').fill(email);
+    await other.locator('#login-password').fill(password);
+    await other.locator('#login-submit').click();
+    await other.waitForURL(`${base}/verify?signIn=1`);
+    await other.close();
     assert.deepEqual(pageErrors, [], 'no script errors in the pages');
   });
 });

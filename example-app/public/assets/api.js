@@ -63,6 +63,14 @@ export function safeNext(value, fallback = '/account') {
   return value;
 }
 
+/**
+ * What a verification adds to its body on the sign-in page: "remember this device" when ticked (the
+ * checkbox exists only while a sign-in waits for its second factor).
+ */
+export function signInExtras() {
+  return document.getElementById('remember-device')?.checked ? { rememberDevice: true } : {};
+}
+
 /** Runs `fn` with the button disabled, so a double click does not send twice. */
 export async function busy(button, fn) {
   button.disabled = true;

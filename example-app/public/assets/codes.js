@@ -1,5 +1,5 @@
 // Email and SMS codes on the verify page: ask for a code, then type it in.
-import { api, busy, goBackVerified, hide, safeNext, showError } from './api.js';
+import { api, busy, goBackVerified, hide, safeNext, showError, signInExtras } from './api.js';
 
 const $ = (id) => document.getElementById(id);
 const error = $('error');
@@ -29,7 +29,7 @@ function bindChannel(channel) {
     const input = $(`${channel}-verify-code`);
     try {
       await busy($(`${channel}-verify-submit`), () =>
-        api('POST', `/auth/mfa/${channel}/verify`, { code: input.value }),
+        api('POST', `/auth/mfa/${channel}/verify`, { code: input.value, ...signInExtras() }),
       );
       goBackVerified(next);
     } catch (err) {

@@ -11,18 +11,22 @@ function handle(formId, buttonId, send) {
     hide(error);
     const fields = Object.fromEntries(new FormData(form));
     try {
-      await busy(button, () => send(fields));
-      location.assign('/account');
+      const next = await busy(button, () => send(fields));
+      location.assign(next ?? '/account');
     } catch (err) {
       showError(error, err);
     }
   });
 }
 
-handle('login-form', 'login-submit', ({ email, password }) => api('POST', '/api/login', { email, password }));
-handle('signup-form', 'signup-submit', ({ email, password, name }) =>
-  api('POST', '/api/signup', { email, password, name }),
-);
+// A user with a second factor is not signed in yet: the verify page finishes the sign-in.
+handle('login-form', 'login-submit', async ({ email, password }) => {
+  const result = await api('POST', '/api/login', { email, password });
+  if (result.status === 'mfa_required') return '/verify?signIn=1';
+});
+handle('signup-form', 'signup-submit', async ({ email, password, name }) => {
+  await api('POST', '/api/signup', { email, password, name });
+});
 
 // Passwordless: the passkey alone (with the device's PIN or biometrics) signs in.
 const passkeyButton = document.getElementById('passkey-login');

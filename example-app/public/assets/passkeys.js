@@ -1,6 +1,6 @@
 // Passkeys in the browser: SimpleWebAuthn's UMD bundle (loaded by a plain <script> before this
 // module) talks to the authenticator; the JSON API does the rest.
-import { api } from './api.js';
+import { api, signInExtras } from './api.js';
 
 const browser = () => {
   const lib = globalThis.SimpleWebAuthnBrowser;
@@ -41,7 +41,10 @@ async function assert(kind) {
   } catch (err) {
     throw explain(err);
   }
-  return api('POST', `/auth/mfa/webauthn/${kind}/verify`, { response });
+  return api('POST', `/auth/mfa/webauthn/${kind}/verify`, {
+    response,
+    ...(kind === 'verify' ? signInExtras() : {}),
+  });
 }
 
 /** Confirms it's you with a passkey (second factor / step-up). */

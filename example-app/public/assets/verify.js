@@ -1,4 +1,4 @@
-import { api, bindLogout, busy, goBackVerified, hide, safeNext, showError } from './api.js';
+import { api, bindLogout, busy, goBackVerified, hide, safeNext, showError, signInExtras } from './api.js';
 import { verifyWithPasskey } from './passkeys.js';
 
 const $ = (id) => document.getElementById(id);
@@ -13,7 +13,7 @@ function bind(formId, inputId, buttonId, path) {
     event.preventDefault();
     hide(error);
     try {
-      await busy($(buttonId), () => api('POST', path, { code: $(inputId).value }));
+      await busy($(buttonId), () => api('POST', path, { code: $(inputId).value, ...signInExtras() }));
       goBackVerified(next);
     } catch (err) {
       showError(error, err);
@@ -43,7 +43,16 @@ api('GET', '/api/features')
   .catch(() => {});
 
 try {
-  const { factors } = await api('GET', '/auth/mfa/');
+  const { factors, signIn } = await api('GET', '/auth/mfa/');
+  if (signIn?.stage === 'pending') {
+    // The password was right; this page finishes the sign-in.
+    $('verify-title').textContent = 'Finish signing in';
+    $('verify-lead').textContent =
+      'Your account has two-step sign-in: confirm it is you with a second factor.';
+    $('remember').hidden = false;
+    $('nav-account').hidden = true;
+    $('verify-cancel').href = '/';
+  }
   const totp = factors.includes('totp');
   const backup = factors.includes('backup_codes');
   const passkey = factors.includes('webauthn');

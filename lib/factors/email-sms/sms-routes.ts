@@ -63,9 +63,10 @@ export function smsRoutes(core: MfaCore): Router {
     destination: phone,
   });
 
-  // Not an enrolment route: a recovery session may bind a number, not read the one on file.
+  // Not an enrolment route: a recovery session may bind a number, not read the one on file. A
+  // sign-in waiting for its second factor may read it, masked, to say where the code goes.
   router.get('/', async (req, res) => {
-    const who = core.actor(req, { allowRecovery: false });
+    const who = core.actor(req, { allowRecovery: false, allowPending: true });
     const bound = await read('bound', who.userId);
     res.json({ enrolled: bound !== undefined, phone: bound ? maskPhone(bound.phone) : null });
   });
