@@ -288,6 +288,28 @@ export function createCore(config: MfaConfig, definitions: readonly FactorDefini
   }
 
   /**
+   * `finishVerification` for a confirmed enrolment: confirming proves the factor, so it elevates like
+   * a verification (or completes a sign-in that waited for a first factor). If that fails, backup
+   * codes just issued with the factor are dropped: codes the user never saw are no backup, and the
+   * account page will offer new ones. Answers `{ signedIn: true }` when it completed a sign-in.
+   */
+  async function finishEnrolment(
+    req: Request,
+    res: Response,
+    who: Actor,
+    method: FactorName,
+    backupCodes: string[] | undefined,
+  ): Promise<{ signedIn?: true }> {
+    try {
+      const outcome = await finishVerification(req, res, who, method);
+      return outcome.signedIn ? { signedIn: true } : {};
+    } catch (error) {
+      if (backupCodes) await store.delete(keys.backupCodes(who.userId)).catch(() => {});
+      throw error;
+    }
+  }
+
+  /**
    * Reports a change of the user's factors (added, removed, backup codes replaced, reset, recovered),
    * then revokes their trusted devices: a device remembered under the old factors must not skip the
    * new ones. Awaited by the route, so the answer comes only once the devices are gone.
@@ -322,6 +344,7 @@ export function createCore(config: MfaConfig, definitions: readonly FactorDefini
     refuseLimited,
     signInFactors,
     finishVerification,
+    finishEnrolment,
     factorsChanged,
     /** Trusted devices; undefined when the option is off. */
     devices,

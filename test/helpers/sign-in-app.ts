@@ -1,7 +1,41 @@
+import { after, before } from 'node:test';
+import type { Express } from 'express';
 import type { Redis } from 'ioredis';
 import supertest from 'supertest';
-import type { MfaOptions } from '../../lib/index.js';
+import type { Mfa, MfaOptions } from '../../lib/index.js';
+import { startRedis, type TestRedis } from './redis-server.js';
 import { makeTestApp, type TestApp } from './test-app.js';
+
+/** One throwaway redis-server for the test file, connected before the first test; returns its client. */
+export function fileRedis(): () => Redis {
+  let server: TestRedis;
+  let client: Redis;
+  before(async () => {
+    server = await startRedis();
+    client = server.client();
+    await client.ping();
+  });
+  after(async () => {
+    client.disconnect();
+    await server.close();
+  });
+  return () => client;
+}
+
+/**
+ * `POST /test/password?id=...`: a password route as the README shows it. The app checks the
+ * password (here, anyone is who they say), then `mfa.signIn` decides.
+ */
+export function addPasswordRoute(app: Express, mfa: Mfa): void {
+  app.post('/test/password', async (req, res, next) => {
+    try {
+      const id = String(req.query.id);
+      res.json(await mfa.signIn(req, res, { id, email: `${id}@example.com` }));
+    } catch (error) {
+      next(error);
+    }
+  });
+}
 
 export interface SignInApp extends TestApp {
   /** How often the app's `onLogin` ran, per user id. */
@@ -27,14 +61,7 @@ export async function makeSignInApp(redis: Redis, overrides: Partial<MfaOptions>
     },
     ...overrides,
   });
-  t.app.post('/test/password', async (req, res, next) => {
-    try {
-      const id = String(req.query.id);
-      res.json(await t.mfa.signIn(req, res, { id, email: `${id}@example.com` }));
-    } catch (error) {
-      next(error);
-    }
-  });
+  addPasswordRoute(t.app, t.mfa);
   t.app.get('/test/me', (req, res) => {
     res.json({ user: req.session?.user ?? null });
   });

@@ -1,26 +1,14 @@
 import assert from 'node:assert/strict';
-import { after, before, describe, test } from 'node:test';
-import type { Redis } from 'ioredis';
+import { describe, test } from 'node:test';
 import { createMfa, DAY, MemoryStore, MfaOptionsError } from '../../lib/index.js';
-import { startRedis, type TestRedis } from '../helpers/redis-server.js';
-import { makeSignInApp } from '../helpers/sign-in-app.js';
+import { fileRedis, makeSignInApp } from '../helpers/sign-in-app.js';
 import { SECRET, totpCode } from '../helpers/test-app.js';
 
-let server: TestRedis;
-let redis: Redis;
-before(async () => {
-  server = await startRedis();
-  redis = server.client();
-  await redis.ping();
-});
-after(async () => {
-  redis.disconnect();
-  await server.close();
-});
+const redisClient = fileRedis();
 
 describe("signIn.enrolment: 'required'", () => {
   test('a user without a factor gets a setup-only session; confirming the first factor signs them in', async () => {
-    const t = await makeSignInApp(redis, { signIn: { enrolment: 'required' } });
+    const t = await makeSignInApp(redisClient(), { signIn: { enrolment: 'required' } });
     const { agent, res } = await t.password('ann');
     assert.deepEqual(res.body, { status: 'enrol_required' });
     assert.equal((await agent.get('/test/me')).body.user, null);
@@ -58,7 +46,9 @@ describe("signIn.enrolment: 'required'", () => {
   });
 
   test('the setup-only session expires with signIn.pendingTtlMs', async () => {
-    const t = await makeSignInApp(redis, { signIn: { enrolment: 'required', pendingTtlMs: 120_000 } });
+    const t = await makeSignInApp(redisClient(), {
+      signIn: { enrolment: 'required', pendingTtlMs: 120_000 },
+    });
     const { agent } = await t.password('bea');
     t.clock.advance(120_001);
     const res = await agent.post('/auth/mfa/totp/setup').send({});
@@ -69,9 +59,9 @@ describe("signIn.enrolment: 'required'", () => {
 
 describe('signIn.enrolment: { requiredFrom, graceSignIns }', () => {
   test('signed in with enrolBy until the date, then counted grace sign-ins, then required', async () => {
-    const t = await makeSignInApp(redis);
+    const t = await makeSignInApp(redisClient());
     const requiredFrom = t.clock.now() + 7 * DAY;
-    const phased = await makeSignInApp(redis, {
+    const phased = await makeSignInApp(redisClient(), {
       now: t.clock.now,
       signIn: { enrolment: { requiredFrom, graceSignIns: 2 } },
     });
@@ -95,7 +85,9 @@ describe('signIn.enrolment: { requiredFrom, graceSignIns }', () => {
   });
 
   test('parallel sign-ins cannot share one grace sign-in', async () => {
-    const t = await makeSignInApp(redis, { signIn: { enrolment: { requiredFrom: 0, graceSignIns: 3 } } });
+    const t = await makeSignInApp(redisClient(), {
+      signIn: { enrolment: { requiredFrom: 0, graceSignIns: 3 } },
+    });
     const results = await Promise.all(Array.from({ length: 10 }, () => t.password('eve')));
     const signedIn = results.filter((r) => r.res.body.status === 'signed_in');
     assert.equal(signedIn.length, 3);
@@ -103,7 +95,7 @@ describe('signIn.enrolment: { requiredFrom, graceSignIns }', () => {
   });
 
   test('with no grace, required from the date on', async () => {
-    const t = await makeSignInApp(redis, { signIn: { enrolment: { requiredFrom: 0 } } });
+    const t = await makeSignInApp(redisClient(), { signIn: { enrolment: { requiredFrom: 0 } } });
     assert.deepEqual((await t.password('fay')).res.body, { status: 'enrol_required' });
   });
 });

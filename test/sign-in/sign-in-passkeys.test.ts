@@ -1,31 +1,19 @@
 import assert from 'node:assert/strict';
-import { after, before, describe, test } from 'node:test';
-import type { Redis } from 'ioredis';
+import { describe, test } from 'node:test';
 import supertest from 'supertest';
 import { verifyByEmail } from '../factors/email-sms/helpers.js';
 import { eventually, makeRecoveryApp, recover, recoveryEmails } from '../factors/recovery/helpers.js';
 import { newAuthenticator, ORIGIN, RP_ID, registerPasskey } from '../factors/webauthn/webauthn-test-app.js';
-import { startRedis, type TestRedis } from '../helpers/redis-server.js';
-import { makeSignInApp } from '../helpers/sign-in-app.js';
+import { addPasswordRoute, fileRedis, makeSignInApp } from '../helpers/sign-in-app.js';
 import { enrolTotp, totpCode } from '../helpers/test-app.js';
 
-let server: TestRedis;
-let redis: Redis;
-before(async () => {
-  server = await startRedis();
-  redis = server.client();
-  await redis.ping();
-});
-after(async () => {
-  redis.disconnect();
-  await server.close();
-});
+const redisClient = fileRedis();
 
 const webauthn = { rpId: RP_ID, rpName: 'Acme', origin: ORIGIN };
 
 describe('sign-in with passkeys', () => {
   test('a passkey completes a pending sign-in (and may remember the device)', async () => {
-    const t = await makeSignInApp(redis, { webauthn, trustedDevices: true });
+    const t = await makeSignInApp(redisClient(), { webauthn, trustedDevices: true });
     const authenticator = newAuthenticator();
     assert.equal((await registerPasskey(await t.signIn('ada'), authenticator)).res.status, 200);
     const { agent, res } = await t.password('ada');
@@ -45,7 +33,7 @@ describe('sign-in with passkeys', () => {
   });
 
   test('a pending session can neither register a passkey nor trade itself for a passwordless sign-in', async () => {
-    const t = await makeSignInApp(redis, { webauthn });
+    const t = await makeSignInApp(redisClient(), { webauthn });
     assert.equal((await registerPasskey(await t.signIn('bob'), newAuthenticator())).res.status, 200);
     const { agent } = await t.password('bob');
     for (const res of [
@@ -59,7 +47,7 @@ describe('sign-in with passkeys', () => {
   });
 
   test('passwordless passkey sign-in still works beside it', async () => {
-    const t = await makeSignInApp(redis, { webauthn });
+    const t = await makeSignInApp(redisClient(), { webauthn });
     const authenticator = newAuthenticator();
     assert.equal((await registerPasskey(await t.signIn('cyd'), authenticator)).res.status, 200);
     const agent = supertest.agent(t.app);
@@ -72,7 +60,7 @@ describe('sign-in with passkeys', () => {
   });
 
   test("registering a first passkey completes a sign-in under the 'required' policy", async () => {
-    const t = await makeSignInApp(redis, { webauthn, signIn: { enrolment: 'required' } });
+    const t = await makeSignInApp(redisClient(), { webauthn, signIn: { enrolment: 'required' } });
     const { agent, res } = await t.password('dee');
     assert.equal(res.body.status, 'enrol_required');
     const { res: registered } = await registerPasskey(agent, newAuthenticator());
@@ -85,20 +73,13 @@ describe('sign-in with passkeys', () => {
 
 describe('recovery and sign-in', () => {
   test('completing recovery forgets every remembered device; a pending sign-in may start recovery', async () => {
-    const t = await makeRecoveryApp(redis, {
+    const t = await makeRecoveryApp(redisClient(), {
       trustedDevices: true,
       onLogin: (req, userId) => {
         req.session.user = { id: userId, email: `${userId}@example.com` };
       },
     });
-    t.app.post('/test/password', async (req, res, next) => {
-      try {
-        const id = String(req.query.id);
-        res.json(await t.mfa.signIn(req, res, { id, email: `${id}@example.com` }));
-      } catch (error) {
-        next(error);
-      }
-    });
+    addPasswordRoute(t.app, t.mfa);
     const owner = await t.signIn('eve');
     // Email is a factor here, so adding TOTP needs a fresh verification by email first.
     await verifyByEmail(owner, t.email);

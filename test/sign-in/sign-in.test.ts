@@ -1,28 +1,16 @@
 import assert from 'node:assert/strict';
-import { after, before, describe, test } from 'node:test';
-import type { Redis } from 'ioredis';
+import { describe, test } from 'node:test';
 import supertest from 'supertest';
 import { outboxEmail } from '../../lib/index.js';
 import { lastCode, verifyByEmail } from '../factors/email-sms/helpers.js';
-import { startRedis, type TestRedis } from '../helpers/redis-server.js';
-import { makeSignInApp, sessionCookie } from '../helpers/sign-in-app.js';
+import { fileRedis, makeSignInApp, sessionCookie } from '../helpers/sign-in-app.js';
 import { enrolTotp, totpCode, wrongCode } from '../helpers/test-app.js';
 
-let server: TestRedis;
-let redis: Redis;
-before(async () => {
-  server = await startRedis();
-  redis = server.client();
-  await redis.ping();
-});
-after(async () => {
-  redis.disconnect();
-  await server.close();
-});
+const redisClient = fileRedis();
 
 /** An app where `userId` has TOTP (enrolled in a session of its own), and its secret. */
 async function withTotp(userId: string, overrides: Parameters<typeof makeSignInApp>[1] = {}) {
-  const t = await makeSignInApp(redis, overrides);
+  const t = await makeSignInApp(redisClient(), overrides);
   const { secret, backupCodes } = await enrolTotp(await t.signIn(userId), t.clock);
   // The enrolment used this step's code: sign-ins start a step later.
   t.clock.advance(30_000);
@@ -31,7 +19,7 @@ async function withTotp(userId: string, overrides: Parameters<typeof makeSignInA
 
 describe('mfa.signIn', () => {
   test('signs in a user without a factor at once, through onLogin (enrolment optional)', async () => {
-    const t = await makeSignInApp(redis);
+    const t = await makeSignInApp(redisClient());
     const { agent, res } = await t.password('ann');
     assert.deepEqual(res.body, { status: 'signed_in' });
     assert.deepEqual((await agent.get('/test/me').expect(200)).body.user, {
@@ -218,10 +206,10 @@ describe('mfa.signIn', () => {
 
   test('email codes count at sign-in only with signIn.emailCodes', async () => {
     // Email is every user's implicit factor, but by default not a second one at sign-in.
-    const off = await makeSignInApp(redis, { email: outboxEmail({ log: false }) });
+    const off = await makeSignInApp(redisClient(), { email: outboxEmail({ log: false }) });
     assert.deepEqual((await off.password('kim')).res.body, { status: 'signed_in' });
     const kitMail = outboxEmail({ log: false });
-    const offWithTotp = await makeSignInApp(redis, { email: kitMail });
+    const offWithTotp = await makeSignInApp(redisClient(), { email: kitMail });
     const kit = await offWithTotp.signIn('kit');
     // Email is a factor already, so adding TOTP needs a fresh verification by email first.
     await verifyByEmail(kit, kitMail);
@@ -234,7 +222,7 @@ describe('mfa.signIn', () => {
     assert.equal(refused.body.error, 'mfa_pending');
 
     const email = outboxEmail({ log: false });
-    const on = await makeSignInApp(redis, { email, signIn: { emailCodes: true } });
+    const on = await makeSignInApp(redisClient(), { email, signIn: { emailCodes: true } });
     const { agent, res } = await on.password('lee');
     assert.deepEqual(res.body, { status: 'mfa_required', factors: ['email'] });
     await agent.post('/auth/mfa/email/send').send({}).expect(200);
@@ -259,10 +247,10 @@ describe('mfa.signIn', () => {
   });
 
   test('signIn without onLogin, or with a malformed user, is a clear programming error', async () => {
-    const t = await makeSignInApp(redis, { onLogin: undefined });
+    const t = await makeSignInApp(redisClient(), { onLogin: undefined });
     const res = await supertest(t.app).post('/test/password?id=x');
     assert.equal(res.status, 500);
-    const t2 = await makeSignInApp(redis);
+    const t2 = await makeSignInApp(redisClient());
     await assert.rejects(
       t2.mfa.signIn({ session: {} } as never, {} as never, { id: '' }),
       /needs the user as \{ id: string/,

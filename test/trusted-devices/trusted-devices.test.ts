@@ -1,24 +1,12 @@
 import assert from 'node:assert/strict';
-import { after, before, describe, test } from 'node:test';
-import type { Redis } from 'ioredis';
+import { describe, test } from 'node:test';
 import supertest from 'supertest';
 import { DAY } from '../../lib/index.js';
 import { deviceName } from '../../lib/trusted-devices/device-name.js';
-import { startRedis, type TestRedis } from '../helpers/redis-server.js';
-import { makeSignInApp, sessionCookie } from '../helpers/sign-in-app.js';
+import { fileRedis, makeSignInApp, sessionCookie } from '../helpers/sign-in-app.js';
 import { enrolTotp, totpCode } from '../helpers/test-app.js';
 
-let server: TestRedis;
-let redis: Redis;
-before(async () => {
-  server = await startRedis();
-  redis = server.client();
-  await redis.ping();
-});
-after(async () => {
-  redis.disconnect();
-  await server.close();
-});
+const redisClient = fileRedis();
 
 const FIREFOX = 'Mozilla/5.0 (X11; Linux x86_64; rv:140.0) Gecko/20100101 Firefox/140.0';
 
@@ -34,7 +22,7 @@ function deviceCookie(res: supertest.Response, name = 'mfa_device') {
 
 async function setUp(userIds: string[], options: Parameters<typeof makeSignInApp>[1] = {}) {
   const prefix = `td${Math.random().toString(36).slice(2)}:`;
-  const t = await makeSignInApp(redis, { trustedDevices: true, prefix, ...options });
+  const t = await makeSignInApp(redisClient(), { trustedDevices: true, prefix, ...options });
   const secrets = new Map<string, string>();
   for (const id of userIds) secrets.set(id, (await enrolTotp(await t.signIn(id), t.clock)).secret);
   t.clock.advance(30_000);
@@ -201,17 +189,17 @@ describe('trusted devices', () => {
   test('only a keyed hash of the token is stored: the raw token is nowhere in Redis', async () => {
     const { prefix, remember } = await setUp(['jon']);
     const { cookie } = await remember('jon');
-    const keys = await redis.keys(`${prefix}*`);
+    const keys = await redisClient().keys(`${prefix}*`);
     assert.ok(keys.some((k) => k.includes(':device-token:')));
     for (const key of keys) {
       assert.ok(!key.includes(cookie.token));
-      const type = await redis.type(key);
+      const type = await redisClient().type(key);
       const values =
         type === 'string'
-          ? [await redis.get(key)]
+          ? [await redisClient().get(key)]
           : type === 'set'
-            ? await redis.smembers(key)
-            : [JSON.stringify(await redis.hgetall(key))];
+            ? await redisClient().smembers(key)
+            : [JSON.stringify(await redisClient().hgetall(key))];
       for (const value of values) assert.ok(!String(value).includes(cookie.token), key);
     }
   });
@@ -233,7 +221,7 @@ describe('trusted devices', () => {
     const bad = await agent.post('/auth/mfa/totp/verify').send({ code: '123456', rememberDevice: 'yes' });
     assert.equal(bad.status, 400);
 
-    const off = await makeSignInApp(redis);
+    const off = await makeSignInApp(redisClient());
     const offAgent = await off.signIn('kim');
     assert.equal((await offAgent.get('/auth/mfa/trusted-devices')).status, 404);
   });

@@ -5,8 +5,6 @@ import type { MfaCore } from '../../core.js';
 import { maskPhone } from '../../delivery/mask.js';
 import { MfaError } from '../../errors.js';
 import { parseBody } from '../../http.js';
-import { keys } from '../../keys.js';
-import { signedIn } from '../../sign-in/signed-in.js';
 import { codeKeys, smsRecordKeys } from './code-keys.js';
 import { type CodeTarget, createCodeService } from './code-service.js';
 import { parsePhone } from './phone.js';
@@ -122,18 +120,9 @@ export function smsRoutes(core: MfaCore): Router {
       factor: 'sms',
       to: maskPhone(pending.phone),
     });
-    // Confirming proves the factor, so it elevates like a verification (or completes a sign-in that
-    // waited for a first factor); a recovery session stays limited.
-    let outcome: Awaited<ReturnType<typeof core.finishVerification>>;
-    try {
-      outcome = await core.finishVerification(req, res, who, 'sms');
-    } catch (error) {
-      // Codes the user never saw are no backup: drop them so the account page offers new ones.
-      if (backupCodes) await store.delete(keys.backupCodes(who.userId)).catch(() => {});
-      throw error;
-    }
+    const signedIn = await core.finishEnrolment(req, res, who, 'sms', backupCodes);
     const phone = maskPhone(pending.phone);
-    res.json({ ok: true, phone, ...signedIn(outcome), ...(backupCodes ? { backupCodes } : {}) });
+    res.json({ ok: true, phone, ...signedIn, ...(backupCodes ? { backupCodes } : {}) });
   });
 
   router.post('/send', async (req, res) => {

@@ -6,7 +6,6 @@ import { MfaError } from '../../errors.js';
 import { parseBody } from '../../http.js';
 import { keys } from '../../keys.js';
 import { limitedAttempt } from '../../limits.js';
-import { signedIn } from '../../sign-in/signed-in.js';
 import { generateTotpSecret, matchTotpStep, normalizeTotpCode, totpUri } from './totp.js';
 
 interface StoredSecret {
@@ -114,17 +113,8 @@ export function totpRoutes(core: MfaCore): Router {
     await store.set(keys.totp(who.userId), JSON.stringify(record));
     const backupCodes = await core.issueBackupCodesIfNone(who.userId);
     await core.factorsChanged(req, who.userId, { type: 'enrolled', factor: 'totp' });
-    // Confirming proves the factor, so it elevates like a verification (or completes a sign-in that
-    // waited for a first factor); a recovery session stays limited.
-    let outcome: Awaited<ReturnType<typeof core.finishVerification>>;
-    try {
-      outcome = await core.finishVerification(req, res, who, 'totp');
-    } catch (error) {
-      // Codes the user never saw are no backup: drop them so the account page offers new ones.
-      if (backupCodes) await store.delete(keys.backupCodes(who.userId)).catch(() => {});
-      throw error;
-    }
-    res.json({ ok: true, ...signedIn(outcome), ...(backupCodes ? { backupCodes } : {}) });
+    const signedIn = await core.finishEnrolment(req, res, who, 'totp', backupCodes);
+    res.json({ ok: true, ...signedIn, ...(backupCodes ? { backupCodes } : {}) });
   });
 
   router.post('/verify', async (req, res) => {

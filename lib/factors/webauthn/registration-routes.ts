@@ -3,8 +3,6 @@ import { Router } from 'express';
 import { emptyBody } from '../../bodies.js';
 import { MfaError } from '../../errors.js';
 import { parseBody } from '../../http.js';
-import { keys } from '../../keys.js';
-import { signedIn } from '../../sign-in/signed-in.js';
 import { beginUserCeremony, userChallenge, userChallengeMarker } from './challenges.js';
 import { type PasskeyRecord, summarize } from './passkey-records.js';
 import { registerBody } from './webauthn-bodies.js';
@@ -82,22 +80,9 @@ export function registrationRoutes(ctx: WebAuthnContext): Router {
     await core.factorsChanged(req, who.userId, { type: 'enrolled', factor: 'webauthn' });
     // A recovery session stays limited (not elevated); the redeemed challenge is just tidied away.
     if (who.recovery && req.session.mfa) delete req.session.mfa.challenge;
-    // Registering proves the passkey, so it elevates like a verification (or completes a sign-in that
-    // waited for a first factor).
-    let outcome: Awaited<ReturnType<typeof core.finishVerification>>;
-    try {
-      outcome = await core.finishVerification(req, res, who, 'webauthn');
-    } catch (error) {
-      // Codes the user never saw are no backup: drop them so the account page offers new ones.
-      if (backupCodes) await core.store.delete(keys.backupCodes(who.userId)).catch(() => {});
-      throw error;
-    }
-    res.json({
-      ok: true,
-      passkey: summarize(record),
-      ...signedIn(outcome),
-      ...(backupCodes ? { backupCodes } : {}),
-    });
+    // Registering proves the passkey, like any confirmed enrolment.
+    const signedIn = await core.finishEnrolment(req, res, who, 'webauthn', backupCodes);
+    res.json({ ok: true, passkey: summarize(record), ...signedIn, ...(backupCodes ? { backupCodes } : {}) });
   });
 
   return router;
