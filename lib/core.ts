@@ -11,7 +11,14 @@ import type { FactorDefinition } from './factors/factor.js';
 import { type FactorName, keys } from './keys.js';
 import type { MfaConfig, MfaUser } from './options.js';
 import { noticeFor, sendSecurityNotice } from './security-notices.js';
-import { elevateSession, recoveryUserId, signInStage, stateFor, verifiedState } from './session.js';
+import {
+  elevateSession,
+  recoveryUserId,
+  saveSession,
+  signInStage,
+  stateFor,
+  verifiedState,
+} from './session.js';
 import { completeSignIn } from './sign-in/complete-sign-in.js';
 import type { FailureState } from './stores/store.js';
 import { setDeviceCookie } from './trusted-devices/device-cookie.js';
@@ -97,11 +104,16 @@ export function createCore(config: MfaConfig, definitions: readonly FactorDefini
   /**
    * Who the request acts for. `allowRecovery`: an enrolment route, open to limited sessions that may
    * only enrol (recovery, a sign-in that must set up a first factor). `allowPending`: a route that
-   * serves a sign-in waiting for its second factor (status, verify, send).
+   * serves a sign-in waiting for its second factor (status, verify, send). `allowEnrol` (default
+   * `allowRecovery`): a route that serves a sign-in waiting for a first factor.
    */
   function actor(
     req: Request,
-    { allowRecovery, allowPending = false }: { allowRecovery: boolean; allowPending?: boolean },
+    {
+      allowRecovery,
+      allowPending = false,
+      allowEnrol = allowRecovery,
+    }: { allowRecovery: boolean; allowPending?: boolean; allowEnrol?: boolean },
   ): Actor {
     if (!req.session)
       throw new MfaError('unavailable', 'The session store is unavailable. Try again shortly.');
@@ -119,7 +131,7 @@ export function createCore(config: MfaConfig, definitions: readonly FactorDefini
       return { userId: stage.user.id, user: stage.user, recovery: false, stage: 'pending' };
     }
     if (stage?.stage === 'enrol') {
-      if (!allowRecovery) throw enrolError();
+      if (!allowEnrol) throw enrolError();
       return { userId: stage.user.id, user: stage.user, recovery: false, stage: 'enrol' };
     }
     const user = appUser(req);
@@ -245,17 +257,36 @@ export function createCore(config: MfaConfig, definitions: readonly FactorDefini
    * the sign-in (a new session, `onLogin`, verified), remembering the device when asked; otherwise it
    * elevates the session (a recovery session stays limited). Saved before the route answers.
    */
-  async function finishVerification(
+  function finishVerification(
     req: Request,
     res: Response,
     who: Actor,
     method: FactorName,
     asked: VerificationRequest = {},
   ): Promise<VerificationOutcome> {
+    return finish(req, res, who, method, asked, false);
+  }
+
+  async function finish(
+    req: Request,
+    res: Response,
+    who: Actor,
+    method: FactorName,
+    asked: VerificationRequest,
+    enrolled: boolean,
+  ): Promise<VerificationOutcome> {
     if (who.recovery) return {};
     const now = config.now();
     if (!who.stage) {
       await elevateSession(req, who.userId, method, now);
+      return { verifiedAt: now };
+    }
+    if (who.stage === 'enrol' && !enrolled) {
+      // A setup-only sign-in proving the implicit email factor: fresh enough to add a first factor
+      // (a stolen password alone must not enrol the thief's), still not signed in.
+      const state = req.session.mfa;
+      req.session.mfa = { ...verifiedState(req, who.userId, method, now, state), enrol: state?.enrol };
+      await saveSession(req);
       return { verifiedAt: now };
     }
     const onLogin = config.onLogin;
@@ -301,7 +332,7 @@ export function createCore(config: MfaConfig, definitions: readonly FactorDefini
     backupCodes: string[] | undefined,
   ): Promise<{ signedIn?: true }> {
     try {
-      const outcome = await finishVerification(req, res, who, method);
+      const outcome = await finish(req, res, who, method, {}, true);
       return outcome.signedIn ? { signedIn: true } : {};
     } catch (error) {
       if (backupCodes) await store.delete(keys.backupCodes(who.userId)).catch(() => {});

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { createMfa, DAY, MemoryStore, MfaOptionsError } from '../../lib/index.js';
+import { createMfa, DAY, MemoryStore, MfaOptionsError, outboxEmail } from '../../lib/index.js';
+import { lastCode } from '../factors/email-sms/helpers.js';
 import { fileRedis, makeSignInApp } from '../helpers/sign-in-app.js';
 import { SECRET, totpCode } from '../helpers/test-app.js';
 
@@ -43,6 +44,36 @@ describe("signIn.enrolment: 'required'", () => {
     // The next sign-in asks for the new factor.
     t.clock.advance(30_000);
     assert.equal((await t.password('ann')).res.body.status, 'mfa_required');
+  });
+
+  test('with email as the implicit factor, the setup-only session proves the mailbox before adding a factor', async () => {
+    const email = outboxEmail({ log: false });
+    const t = await makeSignInApp(redisClient(), { email, signIn: { enrolment: 'required' } });
+    const { agent, res } = await t.password('gil');
+    // Email does not count at sign-in (signIn.emailCodes is off), so there is no second factor yet.
+    assert.deepEqual(res.body, { status: 'enrol_required' });
+    // A stolen password alone must not enrol the thief's authenticator: the mailbox first.
+    const stale = await agent.post('/auth/mfa/totp/setup').send({});
+    assert.equal(stale.status, 401);
+    assert.equal(stale.body.error, 'mfa_required');
+    assert.deepEqual(stale.body.factors, ['email']);
+    await agent.post('/auth/mfa/email/send').send({}).expect(200);
+    const verified = await agent
+      .post('/auth/mfa/email/verify')
+      .send({ code: lastCode(email) })
+      .expect(200);
+    assert.equal(verified.body.signedIn, undefined, 'proving the mailbox is not a sign-in');
+    assert.equal((await agent.get('/test/me')).body.user, null);
+    assert.equal((await agent.get('/guarded')).status, 401);
+    assert.equal((await agent.get('/auth/mfa/')).body.signIn.stage, 'enrol');
+
+    const setup = await agent.post('/auth/mfa/totp/setup').send({}).expect(200);
+    const confirm = await agent
+      .post('/auth/mfa/totp/confirm')
+      .send({ code: totpCode(setup.body.secret, t.clock) })
+      .expect(200);
+    assert.equal(confirm.body.signedIn, true);
+    assert.equal((await agent.get('/test/me')).body.user.id, 'gil');
   });
 
   test('the setup-only session expires with signIn.pendingTtlMs', async () => {

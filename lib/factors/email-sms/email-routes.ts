@@ -19,8 +19,13 @@ export function emailRoutes(core: MfaCore): Router {
 
   /** The request cannot name an address: the code goes only to the one the app has on file. */
   function target(req: Parameters<typeof core.actor>[0]) {
-    // At sign-in an emailed code counts only with `signIn.emailCodes`.
-    const who = core.actor(req, { allowRecovery: false, allowPending: core.config.signIn.emailCodes });
+    // At sign-in an emailed code counts only with `signIn.emailCodes`; a setup-only sign-in uses it
+    // as the fresh MFA that adding a first factor needs.
+    const who = core.actor(req, {
+      allowRecovery: false,
+      allowPending: core.config.signIn.emailCodes,
+      allowEnrol: true,
+    });
     const address = emailAddressOf(who.user);
     if (!address) throw new MfaError('not_enrolled', 'This account has no email address to send a code to.');
     const t: CodeTarget = {
