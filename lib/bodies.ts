@@ -1,10 +1,14 @@
 import { z } from 'zod';
 
+/** Optional `returnTo` of a verify route: echoed validated (a path on this site, else '/'). */
+export const returnToField = z.string({ error: '`returnTo` is a path, like "/account".' }).optional();
+
 /** `{ code }`: a JSON string of at most 64 characters. Anything else is a 400, not a counted attempt. */
 export const codeBody = z.object({
   code: z
     .string({ error: 'send the code as a JSON string, like { "code": "123456" }.' })
     .max(64, { error: 'a code is at most 64 characters.' }),
+  returnTo: returnToField,
 });
 
 /** Routes without input still take a JSON object (usually `{}`). */

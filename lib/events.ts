@@ -71,6 +71,11 @@ export type MfaEvent = EventBase &
         credentialId: string;
         reason: 'registered_in_recovery';
       }
+    /**
+     * A guard's `risk` check demanded a new verification of a session that would otherwise pass;
+     * `factor` made the verification it refused, `path` is the guarded route (no query).
+     */
+    | { type: 'step_up_risk'; factor?: FactorName; verifiedAt: number; path: string }
     /** An email or SMS was handed to the provider. `to` is masked (`a***@acme.com`, `+*******2671`). */
     | { type: 'message_sent'; factor: 'email' | 'sms'; purpose: MessagePurpose; to: string }
     /**

@@ -26,8 +26,17 @@ export type {
 } from './factors/recovery/recovery-options.js';
 export type { PasskeySummary } from './factors/webauthn/passkey-records.js';
 export type { WebAuthnOptions } from './factors/webauthn/webauthn-options.js';
+export type {
+  GuardOptions,
+  GuardVerification,
+  OnRequired,
+  PagesOptions,
+  RiskCheck,
+} from './guard/guard-options.js';
+export { safeReturnTo } from './guard/return-to.js';
 export type { FactorName } from './keys.js';
 export type { AttemptLimitOptions, MfaOptions, MfaUser, TotpOptions } from './options.js';
+export type { MfaLocals } from './require-mfa.js';
 export type { MfaSessionState, PendingChallenge } from './session.js';
 export { MemoryStore } from './stores/memory-store.js';
 export { RedisStore } from './stores/redis-store.js';

@@ -21,6 +21,7 @@ import {
   type WebAuthnConfig,
   type WebAuthnOptions,
 } from './factors/webauthn/webauthn-options.js';
+import { type OnRequired, type PagesOptions, parseOnRequired, parsePages } from './guard/guard-options.js';
 import type { Store } from './stores/store.js';
 import { MINUTE } from './time.js';
 
@@ -114,6 +115,15 @@ export interface MfaOptions {
   endSessions?: EndSessions;
   /** Recovery settings: code and session lifetime (15 minutes each), requests per account and client. */
   recovery?: RecoveryOptions;
+  /**
+   * Your browser pages, paths on this site: `{ verify: '/verify', enrol?: '/account/security' }`. A
+   * guard's refusal of a GET/HEAD navigation that prefers HTML becomes a 303 to `verify` (to `enrol`
+   * for a user without an acceptable factor) with `?returnTo=<original path and query>`; API calls
+   * keep the JSON answer. Default: JSON only.
+   */
+  pages?: PagesOptions;
+  /** Answers every guard's refusals yourself (`(req, res, error) => ...`); a guard's own option wins. Default none. */
+  onRequired?: OnRequired;
 }
 
 export interface MfaConfig {
@@ -135,6 +145,8 @@ export interface MfaConfig {
   phone: DeliveryConfig['phone'];
   /** Account recovery; undefined when off (no `findUserByEmail`). */
   recovery: RecoveryConfig | undefined;
+  pages: Required<PagesOptions> | undefined;
+  onRequired: OnRequired | undefined;
 }
 
 const TOP_KEYS = [
@@ -157,6 +169,8 @@ const TOP_KEYS = [
   'findUserByEmail',
   'endSessions',
   'recovery',
+  'pages',
+  'onRequired',
 ];
 const LIMIT_KEYS = ['maxFailures', 'windowMs', 'lockoutMs'];
 const TOTP_KEYS = ['pendingTtlMs', 'window'];
@@ -291,5 +305,7 @@ export function parseOptions(input: unknown): MfaConfig {
     onLogin: fn(o.onLogin, 'onLogin', false, '(req, userId) => { req.session.user = users.get(userId) }'),
     ...delivery,
     recovery: parseRecoveryOptions(o, delivery.email !== undefined),
+    pages: parsePages(o.pages),
+    onRequired: parseOnRequired(o.onRequired),
   };
 }

@@ -2,6 +2,7 @@ import type { RequestHandler } from 'express';
 import type { MfaCore } from './core.js';
 import { MfaError } from './errors.js';
 import { passkeyRecords, summarize } from './factors/webauthn/passkey-records.js';
+import { phishingResistant } from './guard/factor-strength.js';
 import { keys } from './keys.js';
 import { stateFor } from './session.js';
 
@@ -62,6 +63,8 @@ export function statusRoute(core: MfaCore): RequestHandler {
       verifiedAt: verifiedAt ?? null,
       verified,
       verifiedUntil: verified ? verifiedUntil : null,
+      // Of `factors`, those a phishing site cannot relay (passkeys): what a page should offer first.
+      phishingResistant: phishingResistant(factors),
       recovery: who.recovery ? { until: state?.recovery?.until ?? null } : null,
       ...(passkeys ? { passkeys: passkeys.map(summarize) } : {}),
     });

@@ -3,6 +3,7 @@ import { codeBody, emptyBody } from '../../bodies.js';
 import type { MfaCore } from '../../core.js';
 import { maskEmail } from '../../delivery/mask.js';
 import { MfaError } from '../../errors.js';
+import { withReturnTo } from '../../guard/return-to.js';
 import { parseBody } from '../../http.js';
 import { elevateSession } from '../../session.js';
 import type { CodeTarget } from './code-service.js';
@@ -54,7 +55,7 @@ export function emailRoutes(core: MfaCore): Router {
     const verifiedAt = core.now();
     await elevateSession(req, who.userId, 'email', verifiedAt);
     core.emit(req, who.userId, { type: 'verified', factor: 'email' });
-    res.json({ ok: true, verifiedAt });
+    res.json(withReturnTo(req, { ok: true, verifiedAt }));
   });
 
   return router;

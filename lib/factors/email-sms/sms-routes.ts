@@ -4,6 +4,7 @@ import { codeBody, emptyBody } from '../../bodies.js';
 import type { MfaCore } from '../../core.js';
 import { maskPhone } from '../../delivery/mask.js';
 import { MfaError } from '../../errors.js';
+import { withReturnTo } from '../../guard/return-to.js';
 import { parseBody } from '../../http.js';
 import { keys } from '../../keys.js';
 import { elevateSession } from '../../session.js';
@@ -158,7 +159,7 @@ export function smsRoutes(core: MfaCore): Router {
     const verifiedAt = core.now();
     await elevateSession(req, who.userId, 'sms', verifiedAt);
     core.emit(req, who.userId, { type: 'verified', factor: 'sms' });
-    res.json({ ok: true, verifiedAt });
+    res.json(withReturnTo(req, { ok: true, verifiedAt }));
   });
 
   router.delete('/', async (req, res) => {

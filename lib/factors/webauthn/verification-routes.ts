@@ -1,6 +1,7 @@
 import type { AuthenticationResponseJSON } from '@simplewebauthn/server';
 import { Router } from 'express';
 import { emptyBody } from '../../bodies.js';
+import { withReturnTo } from '../../guard/return-to.js';
 import { parseBody } from '../../http.js';
 import { elevateSession } from '../../session.js';
 import { beginUserCeremony, userChallenge } from './challenges.js';
@@ -57,7 +58,7 @@ export function verificationRoutes(ctx: WebAuthnContext): Router {
     const verifiedAt = core.now();
     await elevateSession(req, who.userId, 'webauthn', verifiedAt);
     core.emit(req, who.userId, { type: 'verified', factor: 'webauthn' });
-    res.json({ ok: true, verifiedAt });
+    res.json(withReturnTo(req, { ok: true, verifiedAt }));
   });
 
   return router;

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { returnToField } from '../../bodies.js';
 
 // Request bodies of the passkey routes. Shape errors are 400s and are never counted as attempts;
 // whether the (well-shaped) response verifies is decided later, as a 401.
@@ -65,6 +66,7 @@ export const assertionBody = z.object(
       },
       { error: 'send the result of startAuthentication() as `response`.' },
     ),
+    returnTo: returnToField,
   },
   { error: 'send a JSON object like { "response": ... }.' },
 );
