@@ -1,3 +1,4 @@
+import { isIP } from 'node:net';
 import type { Request, RequestHandler } from 'express';
 import ipaddr from 'ipaddr.js';
 import type { Keyring } from '../crypto.js';
@@ -9,7 +10,8 @@ import type { Keyring } from '../crypto.js';
  * while a cookie replayed from another network does not. Undefined when there is no usable address.
  */
 export function networkOf(ip: string | undefined): string | undefined {
-  if (typeof ip !== 'string' || ip === '') return undefined;
+  // Only well-formed addresses: ipaddr.js also reads legacy forms like '1.2.3', no socket reports those.
+  if (typeof ip !== 'string' || isIP(ip) === 0) return undefined;
   let address: ipaddr.IPv4 | ipaddr.IPv6;
   try {
     // process() turns an IPv4-mapped IPv6 address into its IPv4 address; zone ids (fe80::1%eth0) parse too.

@@ -50,7 +50,10 @@ export function safeReturnTo(value: unknown): string {
   // Last word to the WHATWG URL parser browsers use: resolved against this site, it must stay on it.
   const base = 'http://return-to.invalid';
   try {
-    if (new URL(value, base).origin !== base) return '/';
+    const url = new URL(value, base);
+    // Dot segments can fold a path into `//host` (`/.//host`, `/%2e%2e//host`): a page that later
+    // navigates to the path alone would leave the site.
+    if (url.origin !== base || url.pathname.startsWith('//')) return '/';
   } catch {
     return '/';
   }
