@@ -17,7 +17,7 @@ export interface GuardTestApp extends TestApp {
 export async function makeGuardApp(
   redis: Redis,
   routes: (mfa: Mfa, app: TestApp['app']) => void,
-  overrides: Partial<MfaOptions> = {},
+  overrides: Partial<MfaOptions> & { prefix?: string } = {},
 ): Promise<GuardTestApp> {
   await redis.ping();
   const t = await makeTestApp(redis, {
