@@ -115,6 +115,7 @@ test('GET / describes the account for its page', async () => {
     verifiedAt: null,
     verified: false,
     verifiedUntil: null,
+    phishingResistant: [],
     recovery: null,
   });
   await supertest(t.app).get('/auth/mfa/').expect(401);

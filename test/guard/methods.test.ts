@@ -54,6 +54,11 @@ describe('requireMfa methods', () => {
       required: ['webauthn'],
     });
 
+    // The status tells a page the same: which of the user's factors a phishing site cannot relay.
+    const status = await agent.get('/auth/mfa/').expect(200);
+    assert.deepEqual(status.body.factors, ['totp', 'webauthn', 'backup_codes']);
+    assert.deepEqual(status.body.phishingResistant, ['webauthn']);
+
     t.clock.advance(1000);
     assert.equal((await verifyPasskey(agent, authenticator)).res.status, 200);
     const passed = await agent.get('/passkey-only').expect(200);
