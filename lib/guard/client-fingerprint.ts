@@ -37,15 +37,32 @@ export type Fingerprint = (req: Request) => string | undefined;
  * `req.ip` is Express's, so the app's 'trust proxy' setting decides which address counts.
  */
 export function clientFingerprint(keyring: Keyring): Fingerprint {
-  return (req) => {
-    const network = networkOf(req.ip);
+  // Parsing the address and the HMAC cost microseconds; a guard asks on every request, mostly for the
+  // same few clients. A small bounded cache (in memory only, oldest entry out first) keeps that free.
+  const cache = new Map<string, string | undefined>();
+  const compute = (ip: string | undefined, userAgent: string) => {
+    const network = networkOf(ip);
     if (network === undefined) return undefined;
-    const userAgent = req.get('user-agent') ?? '';
     const hash = keyring.hash('client-binding', `${network}\n${userAgent}`);
     const dot = hash.indexOf('.');
     return hash.slice(0, dot + 1 + 22);
   };
+  return (req) => {
+    const userAgent = req.get('user-agent') ?? '';
+    const key = `${req.ip}\n${userAgent}`;
+    if (cache.has(key)) return cache.get(key);
+    const fingerprint = compute(req.ip, userAgent);
+    if (key.length <= MAX_CACHED_KEY) {
+      if (cache.size >= CACHE_SIZE) cache.delete(cache.keys().next().value as string);
+      cache.set(key, fingerprint);
+    }
+    return fingerprint;
+  };
 }
+
+const CACHE_SIZE = 1000;
+/** Longer User-Agents are hashed each time rather than kept: the cache stays under a megabyte. */
+const MAX_CACHED_KEY = 512;
 
 const FINGERPRINT = Symbol('express-mfa.fingerprint');
 type WithFingerprint = Request & { [FINGERPRINT]?: Fingerprint };

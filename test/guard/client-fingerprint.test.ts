@@ -55,3 +55,17 @@ describe('clientFingerprint', () => {
     assert.ok(!a?.includes('203'));
   });
 });
+
+describe('clientFingerprint cache', () => {
+  test('cached answers equal fresh ones, for many clients and over-long User-Agents', () => {
+    const keyring = createKeyring([SECRET]);
+    const cached = clientFingerprint(keyring);
+    const req = (ip: string, userAgent: string) =>
+      ({ ip, get: (name: string) => (name === 'user-agent' ? userAgent : undefined) }) as unknown as Request;
+    const clients = Array.from({ length: 1500 }, (_, i) => req(`10.${i % 7}.${i % 250}.1`, `UA ${i % 3}`));
+    clients.push(req('203.0.113.7', 'x'.repeat(4000)));
+    for (let round = 0; round < 2; round++) {
+      for (const r of clients) assert.equal(cached(r), clientFingerprint(keyring)(r));
+    }
+  });
+});
