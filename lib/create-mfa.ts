@@ -8,6 +8,9 @@ import type { FactorDefinition } from './factors/factor.js';
 import { recoveryRoutes } from './factors/recovery/recovery-routes.js';
 import { totpFactor } from './factors/totp/totp-factor.js';
 import { webauthnFactor } from './factors/webauthn/webauthn-factor.js';
+import { bindFingerprint, clientFingerprint } from './guard/client-fingerprint.js';
+import type { GuardOptions } from './guard/guard-options.js';
+import { returnToOf } from './guard/return-to.js';
 import { errorHandler, jsonOnly, noStore, notFound } from './http.js';
 import type { FactorName } from './keys.js';
 import { type MfaOptions, type MfaUser, parseOptions } from './options.js';
@@ -19,14 +22,22 @@ import { trustedDeviceRoutes } from './trusted-devices/trusted-device-routes.js'
 export interface Mfa {
   /** Mount it: `app.use('/auth/mfa', mfa.router)`, after express-session. */
   router: Router;
-  /** The guard: `app.post('/x', mfa.requireMfa(5 * MINUTE), handler)`. Default maxAge 5 minutes. */
-  requireMfa: (maxAgeMs?: number) => RequestHandler;
   /**
    * Call from your password route once the password is right: regenerates the session, then signs the
    * user in through `onLogin` (`signed_in`), or leaves the session waiting for a second factor
    * (`mfa_required`) or for a first one (`enrol_required`). See "Sign-in with a second factor".
    */
   signIn: (req: Request, res: Response, user: MfaUser) => Promise<SignInResult>;
+  /**
+   * The guard: `app.post('/x', mfa.requireMfa(5 * MINUTE), handler)`. Default maxAge 5 minutes;
+   * options `methods`, `sameClient`, `risk`, `onRequired` (see `GuardOptions`).
+   */
+  requireMfa: (maxAgeMs?: number, options?: GuardOptions) => RequestHandler;
+  /**
+   * Where a page goes back to after verifying: the request's `returnTo` (query, else JSON body) if it
+   * is a path on this site, else `'/'`. Never `//host`, a scheme, a backslash or an encoded trick.
+   */
+  returnTo: (req: Request) => string;
   /** The factors a user has, for the app's own pages and tools. */
   factors: (userId: string) => Promise<FactorName[]>;
   /** For the app's own tools: list, remove and reset a user's factors, clear locks. */
@@ -42,7 +53,8 @@ export function createMfa(options: MfaOptions): Mfa {
   const config = parseOptions(options);
   const core = createCore(config, factorDefinitions());
   const router = Router();
-  router.use(noStore, jsonOnly);
+  // Verifications record their client's fingerprint, keyed with this instance's secret (sameClient).
+  router.use(noStore, jsonOnly, bindFingerprint(clientFingerprint(core.keyring)));
   router.get('/', statusRoute(core));
   for (const factor of core.definitions) router.use(factor.path, factor.routes(core));
   // Not a factor: recovery replaces factors, it never satisfies the guard.
@@ -60,6 +72,7 @@ export function createMfa(options: MfaOptions): Mfa {
     router,
     requireMfa: createRequireMfa(core),
     signIn: createSignIn(core),
+    returnTo: returnToOf,
     factors: (userId) => core.factors(userId),
     admin: createAdmin(core),
   };

@@ -90,6 +90,11 @@ export type MfaEvent = EventBase &
     | ({ type: 'trusted_device_added'; deviceId: string; name: string } & NoFactor)
     /** Devices no longer trusted: revoked by the user, or all of them because the factors changed. */
     | ({ type: 'trusted_device_revoked'; deviceIds: string[]; reason: 'user' | 'factors_changed' } & NoFactor)
+    /**
+     * A guard's `risk` check demanded a new verification of a session that would otherwise pass;
+     * `factor` made the verification it refused, `path` is the guarded route (no query).
+     */
+    | { type: 'step_up_risk'; factor?: FactorName; verifiedAt: number; path: string }
     /** An email or SMS was handed to the provider. `to` is masked (`a***@acme.com`, `+*******2671`). */
     | { type: 'message_sent'; factor: 'email' | 'sms'; purpose: MessagePurpose; to: string }
     /**

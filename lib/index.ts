@@ -26,8 +26,17 @@ export type {
 } from './factors/recovery/recovery-options.js';
 export type { PasskeySummary } from './factors/webauthn/passkey-records.js';
 export type { WebAuthnOptions } from './factors/webauthn/webauthn-options.js';
+export type {
+  GuardOptions,
+  GuardVerification,
+  OnRequired,
+  PagesOptions,
+  RiskCheck,
+} from './guard/guard-options.js';
+export { safeReturnTo } from './guard/return-to.js';
 export type { FactorName } from './keys.js';
 export type { AttemptLimitOptions, MfaOptions, MfaUser, TotpOptions } from './options.js';
+export type { MfaLocals } from './require-mfa.js';
 export type { MfaSessionState, PendingChallenge, SignInStage } from './session.js';
 export type { SignInResult } from './sign-in/sign-in.js';
 export type { EnrolmentPolicy, SignInOptions } from './sign-in/sign-in-options.js';

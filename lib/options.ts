@@ -21,6 +21,7 @@ import {
   type WebAuthnConfig,
   type WebAuthnOptions,
 } from './factors/webauthn/webauthn-options.js';
+import { type OnRequired, type PagesOptions, parseOnRequired, parsePages } from './guard/guard-options.js';
 import { parseSignInOptions, type SignInConfig, type SignInOptions } from './sign-in/sign-in-options.js';
 import type { Store } from './stores/store.js';
 import { MINUTE } from './time.js';
@@ -131,6 +132,15 @@ export interface MfaOptions {
    * defaults (30 days, 10 devices per user, cookie `mfa_device`). Off when absent.
    */
   trustedDevices?: TrustedDeviceOptions | boolean;
+  /**
+   * Your browser pages, paths on this site: `{ verify: '/verify', enrol?: '/account/security' }`. A
+   * guard's refusal of a GET/HEAD navigation that prefers HTML becomes a 303 to `verify` (to `enrol`
+   * for a user without an acceptable factor) with `?returnTo=<original path and query>`; API calls
+   * keep the JSON answer. Default: JSON only.
+   */
+  pages?: PagesOptions;
+  /** Answers every guard's refusals yourself (`(req, res, error) => ...`); a guard's own option wins. Default none. */
+  onRequired?: OnRequired;
 }
 
 export interface MfaConfig {
@@ -155,6 +165,8 @@ export interface MfaConfig {
   signIn: SignInConfig;
   /** Trusted devices; undefined when off. */
   trustedDevices: TrustedDeviceConfig | undefined;
+  pages: Required<PagesOptions> | undefined;
+  onRequired: OnRequired | undefined;
 }
 
 const TOP_KEYS = [
@@ -179,6 +191,8 @@ const TOP_KEYS = [
   'recovery',
   'signIn',
   'trustedDevices',
+  'pages',
+  'onRequired',
 ];
 const LIMIT_KEYS = ['maxFailures', 'windowMs', 'lockoutMs'];
 const TOTP_KEYS = ['pendingTtlMs', 'window'];
@@ -315,5 +329,7 @@ export function parseOptions(input: unknown): MfaConfig {
     recovery: parseRecoveryOptions(o, delivery.email !== undefined),
     signIn: parseSignInOptions(o.signIn),
     trustedDevices: parseTrustedDeviceOptions(o.trustedDevices),
+    pages: parsePages(o.pages),
+    onRequired: parseOnRequired(o.onRequired),
   };
 }

@@ -2,6 +2,7 @@ import type { Request } from 'express';
 // Brings in express-session's `req.session` typing, which the declaration below extends.
 import type {} from 'express-session';
 import { MfaError } from './errors.js';
+import { fingerprintOf } from './guard/client-fingerprint.js';
 import type { FactorName } from './keys.js';
 import type { MfaUser } from './options.js';
 
@@ -13,6 +14,13 @@ export interface MfaSessionState {
   verifiedAt?: number;
   /** Factors used to verify in this session (like OIDC `amr`). */
   methods?: FactorName[];
+  /** When each factor last verified in this session (ms): what a guard's `methods` looks at. */
+  at?: Partial<Record<FactorName, number>>;
+  /**
+   * The client each factor last verified from, as a keyed fingerprint (network and User-Agent, never
+   * the address itself): what a guard's `sameClient` compares.
+   */
+  clients?: Partial<Record<FactorName, string>>;
   /** Set on a limited recovery session: it may only enrol factors until `until`. */
   recovery?: { until: number };
   /** The pending passkey ceremony of this user (register or verify); see `PendingChallenge`. */
@@ -111,7 +119,7 @@ export async function regenerateSession(req: Request): Promise<void> {
  * `previous` is this user's state before, whose methods are kept.
  */
 export function verifiedState(
-  _req: Request,
+  req: Request,
   userId: string,
   method: FactorName,
   now: number,
@@ -119,7 +127,12 @@ export function verifiedState(
 ): MfaSessionState {
   const methods = new Set(previous?.methods ?? []);
   methods.add(method);
-  return { userId, verifiedAt: now, methods: [...methods] };
+  const clients = { ...previous?.clients };
+  const client = fingerprintOf(req);
+  // Without a usable address this verification counts for no `sameClient` guard (fails closed).
+  if (client === undefined) delete clients[method];
+  else clients[method] = client;
+  return { userId, verifiedAt: now, methods: [...methods], at: { ...previous?.at, [method]: now }, clients };
 }
 
 /**

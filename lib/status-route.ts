@@ -2,6 +2,7 @@ import type { RequestHandler } from 'express';
 import type { MfaCore } from './core.js';
 import { MfaError } from './errors.js';
 import { passkeyRecords, summarize } from './factors/webauthn/passkey-records.js';
+import { phishingResistant } from './guard/factor-strength.js';
 import { keys } from './keys.js';
 import { signInStage, stateFor } from './session.js';
 import { deviceToken } from './trusted-devices/trusted-device-routes.js';
@@ -68,6 +69,8 @@ export function statusRoute(core: MfaCore): RequestHandler {
       verifiedAt: verifiedAt ?? null,
       verified,
       verifiedUntil: verified ? verifiedUntil : null,
+      // Of `factors`, those a phishing site cannot relay (passkeys): what a page should offer first.
+      phishingResistant: phishingResistant(factors),
       recovery: who.recovery ? { until: state?.recovery?.until ?? null } : null,
       // `pending`: the sign-in waits for one of `factors`; `enrol`: for a first factor to be set up.
       signIn: who.stage ? { stage: who.stage, until: signInStage(req, core.now())?.until ?? null } : null,

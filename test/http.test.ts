@@ -115,6 +115,7 @@ test('GET / describes the account for its page', async () => {
     verifiedAt: null,
     verified: false,
     verifiedUntil: null,
+    phishingResistant: [],
     recovery: null,
     signIn: null,
   });

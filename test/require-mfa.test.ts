@@ -43,6 +43,7 @@ describe('requireMfa', () => {
       error: 'mfa_required',
       message: res.body.message,
       factors: ['totp', 'backup_codes'],
+      phishingResistant: [],
     });
     await agent.get('/guarded-once').expect(401);
   });

@@ -76,7 +76,12 @@ test('verification regenerates the session id and carries the app keys and cooki
   )?.[1];
   assert.ok(expires, 'the elevated session cookie is persistent, as the app chose');
   assert.ok(Math.abs(Date.parse(expires) - (Date.now() + week)) < 60_000, expires);
-  assert.deepEqual(me.body.mfa, { userId: 'ada', verifiedAt: verify.body.verifiedAt, methods: ['totp'] });
+  const { clients, ...state } = me.body.mfa;
+  const verifiedAt = verify.body.verifiedAt;
+  assert.deepEqual(state, { userId: 'ada', verifiedAt, methods: ['totp'], at: { totp: verifiedAt } });
+  // The client is kept only as a keyed fingerprint (key id + 128 bits): no address in the session.
+  assert.deepEqual(Object.keys(clients), ['totp']);
+  assert.match(clients.totp, /^[\w-]{8}\.[\w-]{22}$/);
   // The old id is dead: replaying the pre-verification cookie is not signed in at all.
   const old = await supertest(app).get('/me').set('Cookie', sid(login)!).expect(200);
   assert.equal(old.body.user, undefined);

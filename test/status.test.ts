@@ -148,6 +148,7 @@ describe('GET / (status)', () => {
       verifiedAt: null,
       verified: false,
       verifiedUntil: null,
+      phishingResistant: [],
       recovery: { until: res.body.recovery.until },
       signIn: null,
     });

@@ -83,15 +83,8 @@ describe('passkeys in the example app', () => {
     await page.locator('#login-email').fill(email);
     await page.locator('#login-password').fill(password);
     await page.locator('#login-submit').click();
-    await page.waitForURL(`${site!.base}/account`);
-  }
-
-  /** From the account page to the verify page, via the sensitive action that needs a fresh MFA. */
-  async function reachVerify(page: Page) {
-    await page.locator('#nav-sensitive').click();
-    await page.waitForURL(`${site!.base}/sensitive`);
-    await page.locator('#sensitive-run').click();
-    await page.waitForURL(`${site!.base}/verify?next=%2Fsensitive`);
+    // The account has a passkey: the password alone does not sign in, the verify page finishes it.
+    await page.waitForURL(`${site!.base}/verify?signIn=1`);
     await page.locator('#passkey-section').waitFor({ state: 'visible' });
   }
 
@@ -130,13 +123,13 @@ describe('passkeys in the example app', () => {
     await page.waitForURL(`${site!.base}/sensitive`);
     await runSensitiveAction(page, email);
 
-    // A password login is not enough for it; the passkey is the step-up.
+    // A password login is not enough: the passkey finishes the sign-in, and counts for the action.
     await logOut(page);
     await logIn(page, email);
-    await reachVerify(page);
     await page.locator('#passkey-verify').click();
+    await page.waitForURL(`${site!.base}/account?verified=1`);
+    await page.locator('#nav-sensitive').click();
     await page.waitForURL(`${site!.base}/sensitive`);
-    assert.equal(await text(page, '#notice'), 'Verified. You can continue.');
     await runSensitiveAction(page, email);
 
     // Passwordless: no email, no password, and the session is MFA-verified.
@@ -226,11 +219,10 @@ describe('passkeys in the example app', () => {
     await page.locator('#backup-codes-done').click();
     await logOut(page);
     await logIn(page, email);
-    await reachVerify(page);
     const stepUp = page.waitForRequest('**/auth/mfa/webauthn/verify/verify');
     await page.locator('#passkey-verify').click();
     const stepUpBody = (await stepUp).postDataJSON();
-    await page.waitForURL(`${site!.base}/sensitive`);
+    await page.waitForURL(`${site!.base}/account?verified=1`);
     const replay = await page.request.post(`${site!.base}/auth/mfa/webauthn/verify/verify`, {
       data: stepUpBody,
     });
@@ -264,13 +256,12 @@ describe('passkeys in the example app', () => {
     await page.locator('#backup-codes-done').click();
     const [attackerKey] = await credentials(tab);
     await logOut(page);
-    // The victim's account and passkey, then a new password sign-in that needs a step-up.
+    // The victim's account and passkey, then a new password sign-in that needs the second factor.
     const victim = await signUp(page);
     await addPasskey(page, 'Victim key');
     await page.locator('#backup-codes-done').click();
     await logOut(page);
     await logIn(page, victim);
-    await reachVerify(page);
 
     // A tampered client: only the attacker's passkey is left, and the victim's allow list is dropped.
     for (const credential of await credentials(tab)) {

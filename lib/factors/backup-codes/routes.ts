@@ -2,6 +2,7 @@ import { Router } from 'express';
 import { codeBody, emptyBody } from '../../bodies.js';
 import type { MfaCore } from '../../core.js';
 import { MfaError } from '../../errors.js';
+import { withReturnTo } from '../../guard/return-to.js';
 import { parseBody } from '../../http.js';
 import { keys } from '../../keys.js';
 import { limitedAttempt } from '../../limits.js';
@@ -38,7 +39,7 @@ export function backupCodeRoutes(core: MfaCore): Router {
     const outcome = await core.finishVerification(req, res, who, 'backup_codes', { rememberDevice });
     core.emit(req, who.userId, { type: 'backup_code_used', factor: 'backup_codes', remaining });
     core.emit(req, who.userId, { type: 'verified', factor: 'backup_codes' });
-    res.json({ ok: true, ...outcome, remaining });
+    res.json(withReturnTo(req, { ok: true, ...outcome, remaining }));
   });
 
   router.post('/', async (req, res) => {

@@ -3,6 +3,7 @@ import { codeBody, emptyBody } from '../../bodies.js';
 import type { MfaCore } from '../../core.js';
 import { maskEmail } from '../../delivery/mask.js';
 import { MfaError } from '../../errors.js';
+import { withReturnTo } from '../../guard/return-to.js';
 import { parseBody } from '../../http.js';
 import type { CodeTarget } from './code-service.js';
 import { createCodeService } from './code-service.js';
@@ -58,7 +59,7 @@ export function emailRoutes(core: MfaCore): Router {
     await codes.redeem(req, t, code);
     const outcome = await core.finishVerification(req, res, who, 'email', { rememberDevice });
     core.emit(req, who.userId, { type: 'verified', factor: 'email' });
-    res.json({ ok: true, ...outcome });
+    res.json(withReturnTo(req, { ok: true, ...outcome }));
   });
 
   return router;

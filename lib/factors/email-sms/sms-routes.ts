@@ -4,6 +4,7 @@ import { codeBody, emptyBody } from '../../bodies.js';
 import type { MfaCore } from '../../core.js';
 import { maskPhone } from '../../delivery/mask.js';
 import { MfaError } from '../../errors.js';
+import { withReturnTo } from '../../guard/return-to.js';
 import { parseBody } from '../../http.js';
 import { codeKeys, smsRecordKeys } from './code-keys.js';
 import { type CodeTarget, createCodeService } from './code-service.js';
@@ -151,7 +152,7 @@ export function smsRoutes(core: MfaCore): Router {
     }
     const outcome = await core.finishVerification(req, res, who, 'sms', { rememberDevice });
     core.emit(req, who.userId, { type: 'verified', factor: 'sms' });
-    res.json({ ok: true, ...outcome });
+    res.json(withReturnTo(req, { ok: true, ...outcome }));
   });
 
   router.delete('/', async (req, res) => {

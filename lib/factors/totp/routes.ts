@@ -3,6 +3,7 @@ import QRCode from 'qrcode';
 import { codeBody, emptyBody } from '../../bodies.js';
 import type { Actor, MfaCore } from '../../core.js';
 import { MfaError } from '../../errors.js';
+import { withReturnTo } from '../../guard/return-to.js';
 import { parseBody } from '../../http.js';
 import { keys } from '../../keys.js';
 import { limitedAttempt } from '../../limits.js';
@@ -133,7 +134,7 @@ export function totpRoutes(core: MfaCore): Router {
     }
     const outcome = await core.finishVerification(req, res, who, 'totp', { rememberDevice });
     core.emit(req, who.userId, { type: 'verified', factor: 'totp' });
-    res.json({ ok: true, ...outcome });
+    res.json(withReturnTo(req, { ok: true, ...outcome }));
   });
 
   router.delete('/', async (req, res) => {

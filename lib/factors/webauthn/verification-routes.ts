@@ -1,6 +1,7 @@
 import type { AuthenticationResponseJSON } from '@simplewebauthn/server';
 import { Router } from 'express';
 import { emptyBody } from '../../bodies.js';
+import { withReturnTo } from '../../guard/return-to.js';
 import { parseBody } from '../../http.js';
 import { beginUserCeremony, userChallenge } from './challenges.js';
 import { assertionBody } from './webauthn-bodies.js';
@@ -55,7 +56,7 @@ export function verificationRoutes(ctx: WebAuthnContext): Router {
 
     const outcome = await core.finishVerification(req, res, who, 'webauthn', { rememberDevice });
     core.emit(req, who.userId, { type: 'verified', factor: 'webauthn' });
-    res.json({ ok: true, ...outcome });
+    res.json(withReturnTo(req, { ok: true, ...outcome }));
   });
 
   return router;

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { rememberDevice } from '../../bodies.js';
+import { rememberDevice, returnToField } from '../../bodies.js';
 
 // Request bodies of the passkey routes. Shape errors are 400s and are never counted as attempts;
 // whether the (well-shaped) response verifies is decided later, as a 401.
@@ -67,6 +67,7 @@ export const assertionBody = z.object(
       { error: 'send the result of startAuthentication() as `response`.' },
     ),
     rememberDevice,
+    returnTo: returnToField,
   },
   { error: 'send a JSON object like { "response": ... }.' },
 );
