@@ -8,6 +8,7 @@ import { deliver } from './factors/email-sms/deliver.js';
 import { emailAddressOf } from './factors/email-sms/email-address.js';
 import { createMessageRenderer } from './factors/email-sms/render-message.js';
 import type { FactorDefinition } from './factors/factor.js';
+import { phishingResistant } from './guard/factor-strength.js';
 import { type FactorName, keys } from './keys.js';
 import type { MfaConfig, MfaUser } from './options.js';
 import { noticeFor, sendSecurityNotice } from './security-notices.js';
@@ -172,11 +173,11 @@ export function createCore(config: MfaConfig, definitions: readonly FactorDefini
       return new MfaError('not_enrolled', 'Set up a second factor first.', { factors: [] });
     }
     const verifiedAt = stateFor(req, userId)?.verifiedAt;
+    // The guard's shape: which factors would do, and which of them a phishing site cannot relay.
+    const extra = { factors: list, phishingResistant: phishingResistant(list) };
     return verifiedAt === undefined
-      ? new MfaError('mfa_required', 'Verify with a second factor to continue.', { factors: list })
-      : new MfaError('mfa_expired', 'Your last verification is too old. Verify again to continue.', {
-          factors: list,
-        });
+      ? new MfaError('mfa_required', 'Verify with a second factor to continue.', extra)
+      : new MfaError('mfa_expired', 'Your last verification is too old. Verify again to continue.', extra);
   }
 
   function isFresh(req: Request, userId: string, maxAgeMs: number): boolean {
