@@ -1,0 +1,472 @@
+import type { Pool, PoolClient } from 'pg';
+import { checkAttemptInput, checkTtl, parseCounter } from './attempt-input.js';
+import { asPostgresStoreError, isRetryable } from './postgres-errors.js';
+import { DEFAULT_TABLE, migrate, quoteTable } from './postgres-schema.js';
+import type { AttemptAction, AttemptInput, AttemptResult, FailureState, Store } from './store.js';
+import { StoreUnavailableError } from './store.js';
+
+export { migrate } from './postgres-schema.js';
+
+export interface PostgresStoreOptions {
+  /** A node-postgres `Pool`. The store borrows clients from it and never ends or reconfigures it. */
+  pool: Pool;
+  /** The table holding the records (default `'mfa_records'`); `schema.table` is fine. */
+  table?: string;
+  /**
+   * Create the table on first use (default true). Set false where the app's database role may not
+   * run DDL, and run `migrate({ pool, table })` from a deploy step instead.
+   */
+  autoMigrate?: boolean;
+  /**
+   * Longest wait for one store call, in ms, including waiting for a free pool client (default
+   * 2000). Past it the call rejects with `StoreUnavailableError`: a stalled database turns into a
+   * quick 503 rather than hung requests.
+   */
+  commandTimeoutMs?: number;
+  /**
+   * How often expired rows are deleted, in ms of the store clock (default 60000). There is no timer
+   * and no cron: a write that finds the last sweep this long ago starts one in the background
+   * (a bounded batch of rows). Expired rows count as missing either way.
+   */
+  sweepIntervalMs?: number;
+  /** Clock for TTLs, in ms (default `Date.now`). Tests inject one to expire rows without sleeping. */
+  now?: () => number;
+}
+
+type Row = { key: string; value: string | null; members: string[] | null; expires_at: string | null };
+
+const KNOWN_OPTIONS = ['pool', 'table', 'autoMigrate', 'commandTimeoutMs', 'sweepIntervalMs', 'now'];
+/** Rows deleted per sweep statement; a sweep repeats it while it fills the batch. */
+const SWEEP_BATCH = 1000;
+/** Attempts of a transaction that lost a race (serialization failure, deadlock) before giving up. */
+const TRANSACTION_TRIES = 3;
+
+class WrongTypeError extends Error {
+  override name = 'WrongTypeError';
+  constructor() {
+    super('WRONGTYPE Operation against a key holding the wrong kind of value');
+  }
+}
+
+/**
+ * A `Store` on PostgreSQL through node-postgres, in one table: strings and sets are rows, TTLs are
+ * an expiry column (rows past it count as missing and are swept lazily), and the package's keys are
+ * the primary key.
+ *
+ * Atomicity: each single-key call is one statement (a `DELETE ... RETURNING` take, an upsert whose
+ * `ON CONFLICT` decides whether a set member is new), which PostgreSQL runs atomically under READ
+ * COMMITTED. An `attempt` is one transaction that takes an advisory lock per key it touches (in a
+ * fixed order), locks the existing rows `FOR UPDATE`, and then decides, exactly like the Redis
+ * script: parallel attempts on one counter or one code run one after another.
+ */
+export class PostgresStore implements Store {
+  private readonly pool: Pool;
+  private readonly table: string;
+  private readonly tableName: string;
+  private readonly autoMigrate: boolean;
+  private readonly commandTimeoutMs: number;
+  private readonly sweepIntervalMs: number;
+  private readonly now: () => number;
+  private migrated: Promise<void> | undefined;
+  private lastSweep: number;
+  private sweeping: Promise<number> | undefined;
+
+  constructor(options: PostgresStoreOptions) {
+    if (options === null || typeof options !== 'object') {
+      throw new TypeError('PostgresStore needs { pool }: a node-postgres Pool');
+    }
+    for (const key of Object.keys(options)) {
+      if (!KNOWN_OPTIONS.includes(key)) {
+        throw new TypeError(
+          `PostgresStore got unknown option \`${key}\`; known options: ${KNOWN_OPTIONS.join(', ')}`,
+        );
+      }
+    }
+    const {
+      pool,
+      table = DEFAULT_TABLE,
+      autoMigrate = true,
+      commandTimeoutMs = 2000,
+      sweepIntervalMs = 60_000,
+      now = Date.now,
+    } = options;
+    const p = pool as unknown as Record<string, unknown> | null;
+    if (
+      p === null ||
+      typeof p !== 'object' ||
+      typeof p.query !== 'function' ||
+      typeof p.connect !== 'function'
+    ) {
+      throw new TypeError('PostgresStore needs { pool }: a node-postgres Pool');
+    }
+    this.tableName = quoteTable(table);
+    for (const [name, ms] of [
+      ['commandTimeoutMs', commandTimeoutMs],
+      ['sweepIntervalMs', sweepIntervalMs],
+    ] as const) {
+      if (!(typeof ms === 'number' && Number.isFinite(ms) && ms > 0)) {
+        throw new TypeError(`PostgresStore \`${name}\` must be a positive number of ms, got ${String(ms)}`);
+      }
+    }
+    if (typeof autoMigrate !== 'boolean') {
+      throw new TypeError(`PostgresStore \`autoMigrate\` must be true or false, got ${String(autoMigrate)}`);
+    }
+    if (typeof now !== 'function') {
+      throw new TypeError('PostgresStore option `now` must be a function returning ms, like Date.now');
+    }
+    this.pool = pool;
+    this.table = table;
+    this.autoMigrate = autoMigrate;
+    this.commandTimeoutMs = commandTimeoutMs;
+    this.sweepIntervalMs = sweepIntervalMs;
+    this.now = now;
+    this.lastSweep = now();
+  }
+
+  /** Creates the table when missing (see `migrate`); safe to call any number of times, from any process. */
+  async migrate(): Promise<void> {
+    await this.run(() => migrate({ pool: this.pool, table: this.table }), false);
+  }
+
+  /**
+   * Resolves once the database answers and the table exists (created when `autoMigrate`); rejects
+   * with `StoreUnavailableError` otherwise. Await it at startup to fail the deploy, not the first login.
+   */
+  async ready(): Promise<void> {
+    await this.run(() => this.pool.query(`SELECT 1 FROM ${this.tableName} LIMIT 1`));
+  }
+
+  async get(key: string): Promise<string | null> {
+    const row = await this.read(key);
+    if (row?.members) throw new WrongTypeError();
+    return row?.value ?? null;
+  }
+
+  async set(key: string, value: string, ttlMs?: number): Promise<void> {
+    const expiresAt = this.expiry(ttlMs);
+    await this.run(() =>
+      this.pool.query(
+        `INSERT INTO ${this.tableName} (key, value, members, expires_at) VALUES ($1, $2, NULL, $3)
+         ON CONFLICT (key) DO UPDATE SET value = EXCLUDED.value, members = NULL, expires_at = EXCLUDED.expires_at`,
+        [key, value, expiresAt],
+      ),
+    );
+    this.maybeSweep();
+  }
+
+  async delete(...keys: string[]): Promise<void> {
+    if (keys.length === 0) return;
+    // Rows are locked in key order, like attempt's, so the two never wait on each other in a cycle.
+    await this.run(() =>
+      this.pool.query(
+        `DELETE FROM ${this.tableName} WHERE key IN
+           (SELECT key FROM ${this.tableName} WHERE key = ANY($1::text[]) ORDER BY key FOR UPDATE)`,
+        [keys],
+      ),
+    );
+  }
+
+  async take(key: string): Promise<string | null> {
+    // One DELETE: of parallel takes, the first deletes the row and the others then find none.
+    const { rows } = await this.run(() =>
+      this.pool.query<{ value: string }>(
+        `DELETE FROM ${this.tableName} WHERE key = $1 AND members IS NULL
+           AND (expires_at IS NULL OR expires_at > $2) RETURNING value`,
+        [key, this.now()],
+      ),
+    );
+    return rows[0]?.value ?? null;
+  }
+
+  async replaceSet(key: string, members: string[]): Promise<void> {
+    if (members.length === 0) return this.delete(key);
+    await this.run(() =>
+      this.pool.query(
+        `INSERT INTO ${this.tableName} (key, value, members, expires_at) VALUES ($1, NULL, $2::text[], NULL)
+         ON CONFLICT (key) DO UPDATE SET value = NULL, members = EXCLUDED.members, expires_at = NULL`,
+        [key, [...new Set(members)]],
+      ),
+    );
+  }
+
+  async countSet(key: string): Promise<number> {
+    return (await this.members(key)).length;
+  }
+
+  async addToSet(key: string, member: string): Promise<boolean> {
+    const now = this.now();
+    // The upsert writes only when the member is new (or the row had expired), so of parallel
+    // additions of one member exactly one returns a row; ON CONFLICT serializes them on the key.
+    const { rows } = await this.run(() =>
+      this.pool.query(
+        `INSERT INTO ${this.tableName} AS r (key, value, members, expires_at) VALUES ($1, NULL, ARRAY[$2::text], NULL)
+         ON CONFLICT (key) DO UPDATE SET
+           value = NULL,
+           members = CASE WHEN r.expires_at <= $3 THEN ARRAY[$2::text] ELSE r.members || $2::text END,
+           expires_at = NULL
+         WHERE r.expires_at <= $3 OR (r.members IS NOT NULL AND NOT ($2::text = ANY (r.members)))
+         RETURNING 1`,
+        [key, member, now],
+      ),
+    );
+    if (rows.length === 1) return true;
+    // Nothing written: the member was there already, or the key holds a string.
+    if ((await this.read(key))?.value != null) throw new WrongTypeError();
+    return false;
+  }
+
+  async members(key: string): Promise<string[]> {
+    const row = await this.read(key);
+    if (row !== undefined && row.members === null) throw new WrongTypeError();
+    return row?.members ?? [];
+  }
+
+  async attempt(input: AttemptInput): Promise<AttemptResult> {
+    checkAttemptInput(input);
+    return this.transaction((client) => this.attemptIn(client, input));
+  }
+
+  async failures(failKey: string, now: number): Promise<FailureState> {
+    const row = await this.read(failKey);
+    const { count, until, locked } = parseCounter(row?.value, Math.floor(now));
+    return { failures: count, lockedUntil: locked ? until : null };
+  }
+
+  async ttl(key: string): Promise<number | null> {
+    const row = await this.read(key);
+    if (row === undefined) return null;
+    return row.expires_at === null ? Infinity : Number(row.expires_at) - this.now();
+  }
+
+  /**
+   * Deletes expired rows in batches; resolves with how many. Writes start it on their own every
+   * `sweepIntervalMs`; call it from a job only if you want it sooner.
+   */
+  async sweep(): Promise<number> {
+    let total = 0;
+    for (;;) {
+      // SKIP LOCKED: rows an attempt holds are left for the next sweep instead of waited for.
+      const { rowCount } = await this.run(() =>
+        this.pool.query(
+          `DELETE FROM ${this.tableName} WHERE key IN
+             (SELECT key FROM ${this.tableName} WHERE expires_at <= $1 LIMIT ${SWEEP_BATCH} FOR UPDATE SKIP LOCKED)`,
+          [this.now()],
+        ),
+      );
+      total += rowCount ?? 0;
+      if ((rowCount ?? 0) < SWEEP_BATCH) return total;
+    }
+  }
+
+  /** One attempt inside its transaction: the same decisions, in the same order, as the Redis script. */
+  private async attemptIn(client: PoolClient, input: AttemptInput): Promise<AttemptResult> {
+    const { action, failKey, limit } = input;
+    const now = Math.floor(input.now);
+    const keys = [failKey, ...actionKeys(action)];
+    await client.query(
+      `SELECT pg_advisory_xact_lock(h) FROM
+         (SELECT DISTINCT hashtextextended(k, 0) AS h FROM unnest($1::text[]) AS k ORDER BY h) AS locks`,
+      [keys],
+    );
+    const { rows } = await client.query<Row>(
+      `SELECT key, value, members, expires_at FROM ${this.tableName}
+         WHERE key = ANY($1::text[]) ORDER BY key FOR UPDATE`,
+      [keys],
+    );
+    const storeNow = this.now();
+    const live = new Map(rows.filter((r) => !expired(r, storeNow)).map((r) => [r.key, r]));
+    const str = (key: string) => {
+      const row = live.get(key);
+      if (row?.members) throw new WrongTypeError();
+      return row?.value ?? null;
+    };
+
+    const failRaw = str(failKey);
+    let { count, until } = parseCounter(failRaw, now);
+    if (count >= limit) return { status: 'locked', retryAfterMs: until - now };
+
+    const outcome = await this.runAction(client, action, live, str);
+    if (outcome === true) {
+      if (rows.some((r) => r.key === failKey)) await this.deleteIn(client, [failKey]);
+      return { status: 'ok' };
+    }
+    if (count === 0) until = now + Math.floor(input.windowMs);
+    count += 1;
+    const locked = count >= limit;
+    if (locked) until = now + Math.floor(input.lockMs);
+    await this.writeIn(
+      client,
+      failKey,
+      `${count}:${until}:${locked ? 1 : 0}`,
+      storeNow + Math.max(1, until - now),
+    );
+    return { status: 'invalid', failures: count, ...(outcome === 'taken' ? { taken: true as const } : {}) };
+  }
+
+  /** The action of an attempt, on rows already locked: whether it succeeded, or 'taken' (see store.ts). */
+  private async runAction(
+    client: PoolClient,
+    action: AttemptAction,
+    live: Map<string, Row>,
+    str: (key: string) => string | null,
+  ): Promise<boolean | 'taken'> {
+    const takeIf = async (key: string, values: string[]) => {
+      const current = str(key);
+      if (current === null || !values.includes(current)) return false;
+      await this.deleteIn(client, [key]);
+      return true;
+    };
+    const advance = async (key: string, value: number, ttlMs: number, zeroStays: boolean) => {
+      const current = str(key);
+      // Not a number fails closed, as in the Lua script ('' is not 0 there either).
+      const stored = current === null || current.trim() === '' ? Number.NaN : Number(current);
+      if (zeroStays && value === 0) return current === null || stored === 0;
+      const ok = current === null || stored < value;
+      if (ok) await this.writeIn(client, key, String(value), this.now() + Math.ceil(ttlMs));
+      return ok;
+    };
+    switch (action.kind) {
+      case 'check':
+        return action.ok;
+      case 'advance':
+        return advance(action.key, action.value, action.ttlMs, false);
+      case 'remove-member': {
+        const row = live.get(action.key);
+        if (row !== undefined && row.members === null) throw new WrongTypeError();
+        const found = row?.members && action.members.find((m) => row.members!.includes(m));
+        if (!row?.members || found === undefined) return false;
+        const left = row.members.filter((m) => m !== found);
+        if (left.length === 0) await this.deleteIn(client, [action.key]);
+        else
+          await client.query(`UPDATE ${this.tableName} SET members = $2::text[] WHERE key = $1`, [
+            action.key,
+            left,
+          ]);
+        return true;
+      }
+      case 'take':
+        return takeIf(action.key, action.values);
+      case 'take-advance':
+        if (!(await takeIf(action.key, action.values))) return false;
+        return (await advance(action.counterKey, action.value, action.ttlMs, true)) || 'taken';
+      default:
+        throw new TypeError(
+          `unknown attempt action kind ${JSON.stringify((action as { kind: unknown }).kind)}`,
+        );
+    }
+  }
+
+  private async writeIn(client: PoolClient, key: string, value: string, expiresAt: number): Promise<void> {
+    await client.query(
+      `INSERT INTO ${this.tableName} (key, value, members, expires_at) VALUES ($1, $2, NULL, $3)
+       ON CONFLICT (key) DO UPDATE SET value = EXCLUDED.value, members = NULL, expires_at = EXCLUDED.expires_at`,
+      [key, value, expiresAt],
+    );
+  }
+
+  private async deleteIn(client: PoolClient, keys: string[]): Promise<void> {
+    await client.query(`DELETE FROM ${this.tableName} WHERE key = ANY($1::text[])`, [keys]);
+  }
+
+  /** The live row at `key` (an expired one counts as missing and is left to the sweep). */
+  private async read(key: string): Promise<Row | undefined> {
+    const { rows } = await this.run(() =>
+      this.pool.query<Row>(`SELECT key, value, members, expires_at FROM ${this.tableName} WHERE key = $1`, [
+        key,
+      ]),
+    );
+    const row = rows[0];
+    return row === undefined || expired(row, this.now()) ? undefined : row;
+  }
+
+  /** Runs `work` in a transaction on one pool client, again when it lost a race (deadlock, serialization). */
+  private async transaction<T>(work: (client: PoolClient) => Promise<T>): Promise<T> {
+    return this.run(async () => {
+      for (let attempt = 1; ; attempt++) {
+        const client = await this.pool.connect();
+        let broken: Error | undefined;
+        try {
+          await client.query('BEGIN');
+          const result = await work(client);
+          await client.query('COMMIT');
+          this.maybeSweep();
+          return result;
+        } catch (error) {
+          await client.query('ROLLBACK').catch((rollbackError: Error) => {
+            broken = rollbackError;
+          });
+          if (attempt < TRANSACTION_TRIES && isRetryable(error)) continue;
+          throw error;
+        } finally {
+          // A client whose ROLLBACK failed is in an unknown state: the pool discards it.
+          client.release(broken);
+        }
+      }
+    });
+  }
+
+  /**
+   * Runs one store call: migrates first (once) when `autoMigrate`, gives up after
+   * `commandTimeoutMs`, and reports "cannot answer now" as `StoreUnavailableError`.
+   */
+  private async run<T>(operation: () => Promise<T>, migrateFirst = this.autoMigrate): Promise<T> {
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(
+        () =>
+          reject(new StoreUnavailableError(`PostgreSQL did not answer within ${this.commandTimeoutMs} ms`)),
+        this.commandTimeoutMs,
+      );
+    });
+    try {
+      const work = migrateFirst ? this.migratedOnce().then(operation) : operation();
+      // Promise.race subscribes to the operation, so its late rejection after a timeout is handled.
+      return await Promise.race([work, timeout]);
+    } catch (error) {
+      throw asPostgresStoreError(error);
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  private migratedOnce(): Promise<void> {
+    this.migrated ??= migrate({ pool: this.pool, table: this.table }).catch((error) => {
+      this.migrated = undefined;
+      throw error;
+    });
+    return this.migrated;
+  }
+
+  /** Starts a background sweep when the last one is `sweepIntervalMs` old; its failure is only retried later. */
+  private maybeSweep(): void {
+    const now = this.now();
+    if (this.sweeping !== undefined || now - this.lastSweep < this.sweepIntervalMs) return;
+    this.lastSweep = now;
+    this.sweeping = this.sweep()
+      .catch(() => 0)
+      .finally(() => {
+        this.sweeping = undefined;
+      });
+  }
+
+  private expiry(ttlMs: number | undefined): number | null {
+    if (ttlMs === undefined) return null;
+    checkTtl(ttlMs);
+    return this.now() + Math.ceil(ttlMs);
+  }
+}
+
+function expired(row: Row, now: number): boolean {
+  return row.expires_at !== null && Number(row.expires_at) <= now;
+}
+
+function actionKeys(action: AttemptAction): string[] {
+  switch (action.kind) {
+    case 'check':
+      return [];
+    case 'take-advance':
+      return [action.key, action.counterKey];
+    default:
+      return [action.key];
+  }
+}
