@@ -1,10 +1,10 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
+import { storeContract } from 'express-mfa/testing';
 import type pg from 'pg';
 import { migrate, PostgresStore } from '../../lib/stores/postgres-store.js';
 import { StoreUnavailableError } from '../../lib/stores/store.js';
 import { startPostgres, type TestPostgres } from '../helpers/postgres-server.js';
-import { storeContract } from './store-contract.js';
 
 let server: TestPostgres;
 /** Shared by the contract tests; each store gets its own table (and clock) instead of its own pool. */

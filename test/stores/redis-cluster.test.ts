@@ -1,12 +1,12 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
+import { storeContract } from 'express-mfa/testing';
 import { type Cluster, Redis } from 'ioredis';
 import { RedisStore } from '../../lib/stores/redis-store.js';
 import { StoreUnavailableError } from '../../lib/stores/store.js';
 import { clusterReady, startRedisCluster, type TestRedisCluster } from '../helpers/redis-cluster.js';
 import { startRedis, type TestRedis } from '../helpers/redis-server.js';
 import { enrolTotp, makeTestApp, totpCode } from '../helpers/test-app.js';
-import { storeContract } from './store-contract.js';
 
 let node: TestRedisCluster;
 /** Shared by the contract tests; each store gets its own prefix instead of its own connection. */

@@ -1,10 +1,10 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
+import { storeContract } from 'express-mfa/testing';
 import type { Redis } from 'ioredis';
 import { RedisStore } from '../../lib/stores/redis-store.js';
 import { StoreUnavailableError } from '../../lib/stores/store.js';
 import { startRedis, type TestRedis } from '../helpers/redis-server.js';
-import { storeContract } from './store-contract.js';
 
 let redis: TestRedis;
 /** Shared by the contract tests; each store gets its own prefix instead of its own connection. */
