@@ -1,6 +1,5 @@
-import type { Cluster, Redis } from 'ioredis';
 import { evictionProblem } from './eviction-policy.js';
-import { ioredisCommands, isIoredis, type RedisCommands } from './redis-client.js';
+import { type RedisClient, type RedisCommands, redisCommands } from './redis-client.js';
 import { attemptScript, type RedisScript, replaceSetScript } from './redis-scripts.js';
 import {
   type AttemptInput,
@@ -13,8 +12,12 @@ import {
 } from './store.js';
 
 export interface RedisStoreOptions {
-  /** An ioredis `Redis` or `Cluster` client. The store sends commands on it and never reconfigures it. */
-  client: Redis | Cluster;
+  /**
+   * An ioredis 5/6 `Redis` or `Cluster`, or a node-redis 4/5 client (`createClient()`) or cluster
+   * (`createCluster()`), connected or connecting. The store sends commands on it and never
+   * reconfigures it.
+   */
+  client: RedisClient;
   /** Prepended to every key (default `'mfa:'`), so MFA records share a database safely. */
   prefix?: string;
   /**
@@ -30,6 +33,8 @@ export interface RedisStoreOptions {
   logger?: StoreLogger;
 }
 
+const CLIENT_NEEDED =
+  'RedisStore needs { client }: an ioredis Redis or Cluster, or a node-redis createClient() or createCluster()';
 const KNOWN_OPTIONS = new Set(['client', 'prefix', 'commandTimeoutMs', 'logger']);
 
 /**
@@ -39,16 +44,17 @@ const KNOWN_OPTIONS = new Set(['client', 'prefix', 'commandTimeoutMs', 'logger']
 const UNAVAILABLE_REPLY = /^(LOADING|BUSY|MASTERDOWN|CLUSTERDOWN|TRYAGAIN|READONLY|NOREPLICAS|MISCONF|OOM)\b/;
 
 /**
- * A `Store` on Redis (>= 6.2 for GETDEL), standalone or Cluster, through ioredis.
+ * A `Store` on Redis (>= 6.2 for GETDEL), standalone or Cluster, through ioredis or node-redis
+ * (see `redis-client.ts`: one small set of commands, adapted to each client).
  *
  * Keys arrive hash-tagged per user (`{u:...}`), and the multi-key scripts only ever receive keys of
  * one call, so every script touches a single slot. Scripts run by EVALSHA, falling back to EVAL on
  * NOSCRIPT (after a restart, a failover, or on a new cluster node); `defineCommand` is avoided
  * because it would add commands to the app's own client.
  *
- * Failure is fast: while the client is not `ready` a call rejects at once with
- * `StoreUnavailableError` (nothing is sent, so nothing waits in ioredis's offline queue to be replayed
- * later), and a call that takes longer than `commandTimeoutMs` rejects the same way.
+ * Failure is fast: while the client is not ready a call rejects at once with
+ * `StoreUnavailableError` (nothing is sent, so nothing waits in the client's offline queue to be
+ * replayed later), and a call that takes longer than `commandTimeoutMs` rejects the same way.
  *
  * Before its first command the store reads the server's `maxmemory-policy` (every master of a
  * cluster): records have no TTL, so a policy that may evict them refuses the store for good (every
@@ -67,7 +73,7 @@ export class RedisStore implements Store {
 
   constructor(options: RedisStoreOptions) {
     if (options === null || typeof options !== 'object') {
-      throw new TypeError('RedisStore needs { client }: an ioredis Redis or Cluster instance');
+      throw new TypeError(CLIENT_NEEDED);
     }
     for (const key of Object.keys(options)) {
       if (!KNOWN_OPTIONS.has(key)) {
@@ -77,9 +83,8 @@ export class RedisStore implements Store {
       }
     }
     const { client, prefix = 'mfa:', commandTimeoutMs = 2000, logger = console } = options;
-    if (!isIoredis(client)) {
-      throw new TypeError('RedisStore needs { client }: an ioredis Redis or Cluster instance');
-    }
+    const commands = redisCommands(client);
+    if (commands === null) throw new TypeError(CLIENT_NEEDED);
     if (typeof prefix !== 'string') {
       throw new TypeError(`RedisStore \`prefix\` must be a string like 'mfa:', got ${typeof prefix}`);
     }
@@ -106,7 +111,7 @@ export class RedisStore implements Store {
         'RedisStore `logger` must be an object with warn(message) and error(message), like console',
       );
     }
-    this.client = ioredisCommands(client);
+    this.client = commands;
     this.prefix = prefix;
     this.commandTimeoutMs = commandTimeoutMs;
     this.logger = logger;

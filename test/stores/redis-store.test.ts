@@ -63,7 +63,8 @@ describe('RedisStore', () => {
   const limits = { limit: 2, windowMs: 60_000, lockMs: 120_000, now: Date.now() };
 
   test('checks its options', () => {
-    const message = 'RedisStore needs { client }: an ioredis Redis or Cluster instance';
+    const message =
+      'RedisStore needs { client }: an ioredis Redis or Cluster, or a node-redis createClient() or createCluster()';
     assert.throws(() => new RedisStore(undefined as never), { message });
     assert.throws(() => new RedisStore({} as never), { message });
     assert.throws(() => new RedisStore({ client: {} } as never), { message });
