@@ -34,6 +34,11 @@ export interface ClusterShape {
   replicas?: number;
   /** cluster-node-timeout in ms (default 1000): how soon a dead master is failed over. */
   nodeTimeoutMs?: number;
+  /**
+   * cluster-require-full-coverage (default true, Redis's default): when true, every node refuses
+   * every key (CLUSTERDOWN) while any slot has no master; false keeps the other slots served.
+   */
+  requireFullCoverage?: boolean;
 }
 
 const run = promisify(execFile);
@@ -122,7 +127,12 @@ interface ClusterNode {
   output: () => string;
 }
 
-function startNode(dir: string, port: number, busPort: number, nodeTimeoutMs: number): ClusterNode {
+function startNode(
+  dir: string,
+  port: number,
+  busPort: number,
+  { nodeTimeoutMs, requireFullCoverage }: { nodeTimeoutMs: number; requireFullCoverage: boolean },
+): ClusterNode {
   let output = '';
   const proc = spawn(
     'redis-server',
@@ -141,6 +151,8 @@ function startNode(dir: string, port: number, busPort: number, nodeTimeoutMs: nu
       'yes',
       '--cluster-node-timeout',
       String(nodeTimeoutMs),
+      '--cluster-require-full-coverage',
+      requireFullCoverage ? 'yes' : 'no',
       // Replicas sync at once (the default waits 5 s for more replicas before a diskless sync).
       '--repl-diskless-sync-delay',
       '0',
@@ -182,6 +194,7 @@ export async function startRedisCluster({
   masters = 1,
   replicas = 0,
   nodeTimeoutMs = 1000,
+  requireFullCoverage = true,
 }: ClusterShape = {}): Promise<TestRedisCluster> {
   if (masters !== 1 && masters < 3) throw new Error('a cluster has 1 master, or at least 3');
   if (masters === 1 && replicas > 0) throw new Error('replicas need at least 3 masters here');
@@ -190,7 +203,9 @@ export async function startRedisCluster({
   // The cluster bus defaults to port + 10000, which may be taken or above 65535: pick free ones too.
   const all = await freePorts(count * 2);
   const ports = all.slice(0, count);
-  const nodes = ports.map((port, i) => startNode(dir, port, all[count + i]!, nodeTimeoutMs));
+  const nodes = ports.map((port, i) =>
+    startNode(dir, port, all[count + i]!, { nodeTimeoutMs, requireFullCoverage }),
+  );
   const clients: Cluster[] = [];
 
   const close = async () => {
