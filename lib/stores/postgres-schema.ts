@@ -1,10 +1,14 @@
 import type { Pool } from 'pg';
+import { functionsSql } from './postgres-functions.js';
 
 /** The default table name of `PostgresStore`. */
 export const DEFAULT_TABLE = 'mfa_records';
 
-/** `name` or `schema.name`, each a plain lowercase SQL identifier (so quoting cannot change it). */
-const TABLE_NAME = /^([a-z_][a-z0-9_]{0,62}\.)?[a-z_][a-z0-9_]{0,62}$/;
+/**
+ * `name` or `schema.name`, each a plain lowercase SQL identifier (so quoting cannot change it); the
+ * name has room for the functions' suffixes within PostgreSQL's 63 characters.
+ */
+const TABLE_NAME = /^([a-z_][a-z0-9_]{0,62}\.)?[a-z_][a-z0-9_]{0,49}$/;
 
 /** The table name quoted for SQL, after checking it is a plain identifier. */
 export function quoteTable(table: unknown): string {
@@ -38,7 +42,7 @@ function schema(quoted: string, indexName: string): string[] {
 }
 
 /**
- * Creates the store's table and index when missing. Safe to run twice and from several processes
+ * Creates the store's table and index when missing, and (re)creates its functions. Safe to run twice and from several processes
  * at once: a transaction-scoped advisory lock (keyed by the table name) lets one process create
  * while the others wait, then find everything in place. `CREATE ... IF NOT EXISTS` alone is not
  * enough: two concurrent creations of one table can both pass the check and one then fails.
@@ -58,7 +62,9 @@ export async function migrate({
     await client.query('SELECT pg_advisory_xact_lock(hashtextextended($1, 0))', [
       `express-mfa:migrate:${table}`,
     ]);
-    for (const statement of schema(quoted, indexName)) await client.query(statement);
+    for (const statement of [...schema(quoted, indexName), ...functionsSql(quoted, table)]) {
+      await client.query(statement);
+    }
     await client.query('COMMIT');
   } catch (error) {
     await client.query('ROLLBACK').catch(() => {});

@@ -1,6 +1,7 @@
-import type { Pool, PoolClient } from 'pg';
+import type { Pool } from 'pg';
 import { checkAttemptInput, checkTtl, parseCounter } from './attempt-input.js';
 import { asPostgresStoreError, isRetryable } from './postgres-errors.js';
+import { functionNames } from './postgres-functions.js';
 import { DEFAULT_TABLE, migrate, quoteTable } from './postgres-schema.js';
 import type { AttemptAction, AttemptInput, AttemptResult, FailureState, Store } from './store.js';
 import { StoreUnavailableError } from './store.js';
@@ -38,8 +39,8 @@ type Row = { key: string; value: string | null; members: string[] | null; expire
 const KNOWN_OPTIONS = ['pool', 'table', 'autoMigrate', 'commandTimeoutMs', 'sweepIntervalMs', 'now'];
 /** Rows deleted per sweep statement; a sweep repeats it while it fills the batch. */
 const SWEEP_BATCH = 1000;
-/** Attempts of a transaction that lost a race (serialization failure, deadlock) before giving up. */
-const TRANSACTION_TRIES = 3;
+/** Tries of a statement that lost a race (serialization failure, deadlock) before giving up. */
+const STATEMENT_TRIES = 3;
 
 class WrongTypeError extends Error {
   override name = 'WrongTypeError';
@@ -55,14 +56,16 @@ class WrongTypeError extends Error {
  *
  * Atomicity: each single-key call is one statement (a `DELETE ... RETURNING` take, an upsert whose
  * `ON CONFLICT` decides whether a set member is new), which PostgreSQL runs atomically under READ
- * COMMITTED. An `attempt` is one transaction that takes an advisory lock per key it touches (in a
- * fixed order), locks the existing rows `FOR UPDATE`, and then decides, exactly like the Redis
- * script: parallel attempts on one counter or one code run one after another.
+ * COMMITTED. An `attempt` is one call of the table's PL/pgSQL function `<table>_attempt` (created by
+ * `migrate`, see postgres-functions.ts): one round trip, like the Redis script, that takes an
+ * advisory lock per key it touches (in a fixed order) and locks the existing rows before it
+ * decides, so parallel attempts on one counter or one code run one after another.
  */
 export class PostgresStore implements Store {
   private readonly pool: Pool;
   private readonly table: string;
   private readonly tableName: string;
+  private readonly functions: ReturnType<typeof functionNames>;
   private readonly autoMigrate: boolean;
   private readonly commandTimeoutMs: number;
   private readonly sweepIntervalMs: number;
@@ -100,6 +103,7 @@ export class PostgresStore implements Store {
       throw new TypeError('PostgresStore needs { pool }: a node-postgres Pool');
     }
     this.tableName = quoteTable(table);
+    this.functions = functionNames(table);
     for (const [name, ms] of [
       ['commandTimeoutMs', commandTimeoutMs],
       ['sweepIntervalMs', sweepIntervalMs],
@@ -223,7 +227,48 @@ export class PostgresStore implements Store {
 
   async attempt(input: AttemptInput): Promise<AttemptResult> {
     checkAttemptInput(input);
-    return this.transaction((client) => this.attemptIn(client, input));
+    const { action } = input;
+    if (!['check', 'advance', 'remove-member', 'take', 'take-advance'].includes(action.kind)) {
+      throw new TypeError(
+        `unknown attempt action kind ${JSON.stringify((action as { kind: unknown }).kind)}`,
+      );
+    }
+    const advance = action.kind === 'advance' || action.kind === 'take-advance' ? action : undefined;
+    const params = [
+      [input.failKey, ...actionKeys(action)],
+      input.limit,
+      Math.floor(input.windowMs),
+      Math.floor(input.lockMs),
+      Math.floor(input.now),
+      this.now(),
+      action.kind,
+      action.kind === 'check' ? action.ok : null,
+      advance ? advance.value : null,
+      advance ? String(advance.value) : null,
+      advance ? this.now() + Math.ceil(advance.ttlMs) : null,
+      action.kind === 'remove-member'
+        ? action.members
+        : action.kind === 'check' || action.kind === 'advance'
+          ? []
+          : action.values,
+    ];
+    const { rows } = await this.run(() =>
+      retried(() =>
+        this.pool.query<{ status: string; n: string; taken: boolean }>(
+          `SELECT status, n, taken FROM ${this.functions.attempt}($1::text[], $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12::text[])`,
+          params,
+        ),
+      ),
+    );
+    const [row] = rows;
+    if (row === undefined) throw new Error('the attempt function returned no row');
+    if (row.status === 'ok') {
+      this.maybeSweep();
+      return { status: 'ok' };
+    }
+    if (row.status === 'locked') return { status: 'locked', retryAfterMs: Number(row.n) };
+    this.maybeSweep();
+    return { status: 'invalid', failures: Number(row.n), ...(row.taken ? { taken: true as const } : {}) };
   }
 
   async failures(failKey: string, now: number): Promise<FailureState> {
@@ -258,116 +303,6 @@ export class PostgresStore implements Store {
     }
   }
 
-  /** One attempt inside its transaction: the same decisions, in the same order, as the Redis script. */
-  private async attemptIn(client: PoolClient, input: AttemptInput): Promise<AttemptResult> {
-    const { action, failKey, limit } = input;
-    const now = Math.floor(input.now);
-    const keys = [failKey, ...actionKeys(action)];
-    await client.query(
-      `SELECT pg_advisory_xact_lock(h) FROM
-         (SELECT DISTINCT hashtextextended(k, 0) AS h FROM unnest($1::text[]) AS k ORDER BY h) AS locks`,
-      [keys],
-    );
-    const { rows } = await client.query<Row>(
-      `SELECT key, value, members, expires_at FROM ${this.tableName}
-         WHERE key = ANY($1::text[]) ORDER BY key FOR UPDATE`,
-      [keys],
-    );
-    const storeNow = this.now();
-    const live = new Map(rows.filter((r) => !expired(r, storeNow)).map((r) => [r.key, r]));
-    const str = (key: string) => {
-      const row = live.get(key);
-      if (row?.members) throw new WrongTypeError();
-      return row?.value ?? null;
-    };
-
-    const failRaw = str(failKey);
-    let { count, until } = parseCounter(failRaw, now);
-    if (count >= limit) return { status: 'locked', retryAfterMs: until - now };
-
-    const outcome = await this.runAction(client, action, live, str);
-    if (outcome === true) {
-      if (rows.some((r) => r.key === failKey)) await this.deleteIn(client, [failKey]);
-      return { status: 'ok' };
-    }
-    if (count === 0) until = now + Math.floor(input.windowMs);
-    count += 1;
-    const locked = count >= limit;
-    if (locked) until = now + Math.floor(input.lockMs);
-    await this.writeIn(
-      client,
-      failKey,
-      `${count}:${until}:${locked ? 1 : 0}`,
-      storeNow + Math.max(1, until - now),
-    );
-    return { status: 'invalid', failures: count, ...(outcome === 'taken' ? { taken: true as const } : {}) };
-  }
-
-  /** The action of an attempt, on rows already locked: whether it succeeded, or 'taken' (see store.ts). */
-  private async runAction(
-    client: PoolClient,
-    action: AttemptAction,
-    live: Map<string, Row>,
-    str: (key: string) => string | null,
-  ): Promise<boolean | 'taken'> {
-    const takeIf = async (key: string, values: string[]) => {
-      const current = str(key);
-      if (current === null || !values.includes(current)) return false;
-      await this.deleteIn(client, [key]);
-      return true;
-    };
-    const advance = async (key: string, value: number, ttlMs: number, zeroStays: boolean) => {
-      const current = str(key);
-      // Not a number fails closed, as in the Lua script ('' is not 0 there either).
-      const stored = current === null || current.trim() === '' ? Number.NaN : Number(current);
-      if (zeroStays && value === 0) return current === null || stored === 0;
-      const ok = current === null || stored < value;
-      if (ok) await this.writeIn(client, key, String(value), this.now() + Math.ceil(ttlMs));
-      return ok;
-    };
-    switch (action.kind) {
-      case 'check':
-        return action.ok;
-      case 'advance':
-        return advance(action.key, action.value, action.ttlMs, false);
-      case 'remove-member': {
-        const row = live.get(action.key);
-        if (row !== undefined && row.members === null) throw new WrongTypeError();
-        const found = row?.members && action.members.find((m) => row.members!.includes(m));
-        if (!row?.members || found === undefined) return false;
-        const left = row.members.filter((m) => m !== found);
-        if (left.length === 0) await this.deleteIn(client, [action.key]);
-        else
-          await client.query(`UPDATE ${this.tableName} SET members = $2::text[] WHERE key = $1`, [
-            action.key,
-            left,
-          ]);
-        return true;
-      }
-      case 'take':
-        return takeIf(action.key, action.values);
-      case 'take-advance':
-        if (!(await takeIf(action.key, action.values))) return false;
-        return (await advance(action.counterKey, action.value, action.ttlMs, true)) || 'taken';
-      default:
-        throw new TypeError(
-          `unknown attempt action kind ${JSON.stringify((action as { kind: unknown }).kind)}`,
-        );
-    }
-  }
-
-  private async writeIn(client: PoolClient, key: string, value: string, expiresAt: number): Promise<void> {
-    await client.query(
-      `INSERT INTO ${this.tableName} (key, value, members, expires_at) VALUES ($1, $2, NULL, $3)
-       ON CONFLICT (key) DO UPDATE SET value = EXCLUDED.value, members = NULL, expires_at = EXCLUDED.expires_at`,
-      [key, value, expiresAt],
-    );
-  }
-
-  private async deleteIn(client: PoolClient, keys: string[]): Promise<void> {
-    await client.query(`DELETE FROM ${this.tableName} WHERE key = ANY($1::text[])`, [keys]);
-  }
-
   /** The live row at `key` (an expired one counts as missing and is left to the sweep). */
   private async read(key: string): Promise<Row | undefined> {
     const { rows } = await this.run(() =>
@@ -377,32 +312,6 @@ export class PostgresStore implements Store {
     );
     const row = rows[0];
     return row === undefined || expired(row, this.now()) ? undefined : row;
-  }
-
-  /** Runs `work` in a transaction on one pool client, again when it lost a race (deadlock, serialization). */
-  private async transaction<T>(work: (client: PoolClient) => Promise<T>): Promise<T> {
-    return this.run(async () => {
-      for (let attempt = 1; ; attempt++) {
-        const client = await this.pool.connect();
-        let broken: Error | undefined;
-        try {
-          await client.query('BEGIN');
-          const result = await work(client);
-          await client.query('COMMIT');
-          this.maybeSweep();
-          return result;
-        } catch (error) {
-          await client.query('ROLLBACK').catch((rollbackError: Error) => {
-            broken = rollbackError;
-          });
-          if (attempt < TRANSACTION_TRIES && isRetryable(error)) continue;
-          throw error;
-        } finally {
-          // A client whose ROLLBACK failed is in an unknown state: the pool discards it.
-          client.release(broken);
-        }
-      }
-    });
   }
 
   /**
@@ -453,6 +362,17 @@ export class PostgresStore implements Store {
     if (ttlMs === undefined) return null;
     checkTtl(ttlMs);
     return this.now() + Math.ceil(ttlMs);
+  }
+}
+
+/** Runs a statement again when it lost a race (deadlock, serialization failure): it changed nothing. */
+async function retried<T>(statement: () => Promise<T>): Promise<T> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await statement();
+    } catch (error) {
+      if (attempt >= STATEMENT_TRIES || !isRetryable(error)) throw error;
+    }
   }
 }
 

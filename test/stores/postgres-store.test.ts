@@ -55,7 +55,7 @@ describe('PostgresStore', () => {
     assert.throws(() => new PostgresStore(undefined as never), { message });
     assert.throws(() => new PostgresStore({} as never), { message });
     assert.throws(() => new PostgresStore({ pool: {} } as never), { message });
-    for (const table of ['', 'MFA', 'a;drop table x', '"x"', 'a.b.c', 1]) {
+    for (const table of ['', 'MFA', 'a;drop table x', '"x"', 'a.b.c', 'x'.repeat(51), 1]) {
       assert.throws(
         () => new PostgresStore({ pool: shared, table } as never),
         /`table` must be a lowercase SQL name/,
