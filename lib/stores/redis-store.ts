@@ -1,3 +1,4 @@
+import { checkAttemptInput, checkTtl, parseCounter } from './attempt-input.js';
 import { evictionProblem } from './eviction-policy.js';
 import { type RedisClient, type RedisCommands, redisCommands } from './redis-client.js';
 import { attemptScript, type RedisScript, replaceSetScript } from './redis-scripts.js';
@@ -219,9 +220,8 @@ export class RedisStore implements Store {
   async failures(failKey: string, now: number): Promise<FailureState> {
     const raw = await this.run(() => this.client.get(this.prefix + failKey));
     // Same format and rule as the attempt script: "count:until:locked"; an ended window counts as none.
-    const match = raw === null ? null : /^(\d+):(-?\d+):([01])$/.exec(raw);
-    if (match === null || Number(match[2]) <= Math.floor(now)) return { failures: 0, lockedUntil: null };
-    return { failures: Number(match[1]), lockedUntil: match[3] === '1' ? Number(match[2]) : null };
+    const { count, until, locked } = parseCounter(raw, Math.floor(now));
+    return { failures: count, lockedUntil: locked ? until : null };
   }
 
   async ttl(key: string): Promise<number | null> {
@@ -317,27 +317,6 @@ function asStoreError(error: unknown, client: RedisCommands): unknown {
 
 /** PX takes a whole, positive number of ms. */
 function toPx(ttlMs: number): number {
-  if (!(Number.isFinite(ttlMs) && ttlMs > 0)) {
-    throw new RangeError(`ttlMs must be a positive number of ms (omit it for no TTL), got ${ttlMs}`);
-  }
+  checkTtl(ttlMs);
   return Math.ceil(ttlMs);
-}
-
-/** Fails loudly on inputs that would otherwise lock forever or never (NaN compares false to everything). */
-function checkAttemptInput({ limit, windowMs, lockMs, now, action }: AttemptInput): void {
-  if (!(Number.isInteger(limit) && limit >= 1))
-    throw new RangeError(`attempt limit must be an integer >= 1, got ${limit}`);
-  for (const [name, ms] of [
-    ['windowMs', windowMs],
-    ['lockMs', lockMs],
-  ] as const) {
-    if (!(Number.isFinite(ms) && ms >= 0))
-      throw new RangeError(`attempt ${name} must be a number of ms >= 0, got ${ms}`);
-  }
-  if (!Number.isFinite(now)) throw new RangeError(`attempt now must be a finite time in ms, got ${now}`);
-  if (action.kind === 'advance') {
-    if (!Number.isFinite(action.value))
-      throw new RangeError(`advance value must be finite, got ${action.value}`);
-    toPx(action.ttlMs);
-  }
 }
