@@ -2,41 +2,16 @@ import type { Pool } from 'pg';
 import { checkAttemptInput, checkTtl, parseCounter } from './attempt-input.js';
 import { asPostgresStoreError, isRetryable } from './postgres-errors.js';
 import { functionNames } from './postgres-functions.js';
-import { DEFAULT_TABLE, migrate, quoteTable } from './postgres-schema.js';
+import { type PostgresStoreOptions, parsePostgresStoreOptions } from './postgres-options.js';
+import { migrate, quoteTable } from './postgres-schema.js';
 import type { AttemptAction, AttemptInput, AttemptResult, FailureState, Store } from './store.js';
 import { StoreUnavailableError } from './store.js';
 
+export type { PostgresStoreOptions } from './postgres-options.js';
 export { migrate } from './postgres-schema.js';
-
-export interface PostgresStoreOptions {
-  /** A node-postgres `Pool`. The store borrows clients from it and never ends or reconfigures it. */
-  pool: Pool;
-  /** The table holding the records (default `'mfa_records'`); `schema.table` is fine. */
-  table?: string;
-  /**
-   * Create the table on first use (default true). Set false where the app's database role may not
-   * run DDL, and run `migrate({ pool, table })` from a deploy step instead.
-   */
-  autoMigrate?: boolean;
-  /**
-   * Longest wait for one store call, in ms, including waiting for a free pool client (default
-   * 2000). Past it the call rejects with `StoreUnavailableError`: a stalled database turns into a
-   * quick 503 rather than hung requests.
-   */
-  commandTimeoutMs?: number;
-  /**
-   * How often expired rows are deleted, in ms of the store clock (default 60000). There is no timer
-   * and no cron: a write that finds the last sweep this long ago starts one in the background
-   * (a bounded batch of rows). Expired rows count as missing either way.
-   */
-  sweepIntervalMs?: number;
-  /** Clock for TTLs, in ms (default `Date.now`). Tests inject one to expire rows without sleeping. */
-  now?: () => number;
-}
 
 type Row = { key: string; value: string | null; members: string[] | null; expires_at: string | null };
 
-const KNOWN_OPTIONS = ['pool', 'table', 'autoMigrate', 'commandTimeoutMs', 'sweepIntervalMs', 'now'];
 /** Rows deleted per sweep statement; a sweep repeats it while it fills the batch. */
 const SWEEP_BATCH = 1000;
 /** Tries of a statement that lost a race (serialization failure, deadlock) before giving up. */
@@ -75,56 +50,16 @@ export class PostgresStore implements Store {
   private sweeping: Promise<number> | undefined;
 
   constructor(options: PostgresStoreOptions) {
-    if (options === null || typeof options !== 'object') {
-      throw new TypeError('PostgresStore needs { pool }: a node-postgres Pool');
-    }
-    for (const key of Object.keys(options)) {
-      if (!KNOWN_OPTIONS.includes(key)) {
-        throw new TypeError(
-          `PostgresStore got unknown option \`${key}\`; known options: ${KNOWN_OPTIONS.join(', ')}`,
-        );
-      }
-    }
-    const {
-      pool,
-      table = DEFAULT_TABLE,
-      autoMigrate = true,
-      commandTimeoutMs = 2000,
-      sweepIntervalMs = 60_000,
-      now = Date.now,
-    } = options;
-    const p = pool as unknown as Record<string, unknown> | null;
-    if (
-      p === null ||
-      typeof p !== 'object' ||
-      typeof p.query !== 'function' ||
-      typeof p.connect !== 'function'
-    ) {
-      throw new TypeError('PostgresStore needs { pool }: a node-postgres Pool');
-    }
-    this.tableName = quoteTable(table);
-    this.functions = functionNames(table);
-    for (const [name, ms] of [
-      ['commandTimeoutMs', commandTimeoutMs],
-      ['sweepIntervalMs', sweepIntervalMs],
-    ] as const) {
-      if (!(typeof ms === 'number' && Number.isFinite(ms) && ms > 0)) {
-        throw new TypeError(`PostgresStore \`${name}\` must be a positive number of ms, got ${String(ms)}`);
-      }
-    }
-    if (typeof autoMigrate !== 'boolean') {
-      throw new TypeError(`PostgresStore \`autoMigrate\` must be true or false, got ${String(autoMigrate)}`);
-    }
-    if (typeof now !== 'function') {
-      throw new TypeError('PostgresStore option `now` must be a function returning ms, like Date.now');
-    }
-    this.pool = pool;
-    this.table = table;
-    this.autoMigrate = autoMigrate;
-    this.commandTimeoutMs = commandTimeoutMs;
-    this.sweepIntervalMs = sweepIntervalMs;
-    this.now = now;
-    this.lastSweep = now();
+    const config = parsePostgresStoreOptions(options);
+    this.pool = config.pool;
+    this.table = config.table;
+    this.tableName = quoteTable(config.table);
+    this.functions = functionNames(config.table);
+    this.autoMigrate = config.autoMigrate;
+    this.commandTimeoutMs = config.commandTimeoutMs;
+    this.sweepIntervalMs = config.sweepIntervalMs;
+    this.now = config.now;
+    this.lastSweep = config.now();
   }
 
   /** Creates the table when missing (see `migrate`); safe to call any number of times, from any process. */
