@@ -69,3 +69,35 @@ test('TOTP enrol, verify and a refused replay, with MFA records in PostgreSQL an
     [],
   );
 });
+
+test('while PostgreSQL is down, verification answers 503 and nothing passes; then it works again', async (t) => {
+  if (process.env.DATABASE_URL) return t.skip('cannot stop the server at DATABASE_URL');
+  const outagePool = database.pool({ connectionTimeoutMillis: 500 });
+  const store = new PostgresStore({
+    pool: outagePool,
+    table: `outage_${process.pid}`,
+    commandTimeoutMs: 1000,
+  });
+  const app = await makeTestApp(sessions.client(), { store, prefix: 'pgdown:' });
+  const owner = await app.signIn('grace');
+  const { secret } = await enrolTotp(owner, app.clock);
+  const agent = await app.signIn('grace');
+  app.clock.advance(60_000);
+
+  await database.stop();
+  try {
+    const res = await agent.post('/auth/mfa/totp/verify').send({ code: totpCode(secret, app.clock) });
+    assert.equal(res.status, 503);
+    assert.equal(res.body.error, 'unavailable');
+    assert.notEqual((await agent.get('/guarded')).status, 200);
+  } finally {
+    await database.start();
+  }
+  // Idle clients died with the server; the pool replaces them, the app is not restarted.
+  let status = 0;
+  for (let i = 0; i < 5 && status !== 200; i++) {
+    status = (await agent.post('/auth/mfa/totp/verify').send({ code: totpCode(secret, app.clock) })).status;
+  }
+  assert.equal(status, 200);
+  await agent.get('/guarded').expect(200);
+});
