@@ -64,6 +64,23 @@ test('the suite fails a store whose take is not atomic', () => {
   assert.match(racy.out, /not ok \d+ - 50 takes of one key: exactly one gets the value/);
 });
 
+test('express-mfa/postgres loads in ESM and CommonJS', () => {
+  const probe =
+    'console.log(typeof PostgresStore, typeof migrate, new PostgresStore({ pool: { query() {}, connect() {} } }).constructor.name);';
+  writeFileSync(
+    join(work, 'pg.mjs'),
+    `import { PostgresStore, migrate } from 'express-mfa/postgres';\n${probe}`,
+  );
+  writeFileSync(
+    join(work, 'pg.cjs'),
+    `const { PostgresStore, migrate } = require('express-mfa/postgres');\n${probe}`,
+  );
+  for (const file of ['pg.mjs', 'pg.cjs']) {
+    const out = execFileSync(process.execPath, [file], { cwd: work, encoding: 'utf8' }).trim();
+    assert.equal(out, 'function function PostgresStore', file);
+  }
+});
+
 test('the testing and postgres subpaths ship with types; nothing in the build loads pg at runtime', () => {
   const manifest = JSON.parse(readFileSync(join(installed, 'package.json'), 'utf8'));
   assert.equal(manifest.exports['./testing'].types, './dist/testing/index.d.ts');
