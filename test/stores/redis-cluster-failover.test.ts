@@ -20,9 +20,9 @@ before(async () => {
     startRedisCluster({ masters: 3, replicas: 1, requireFullCoverage: false }),
     startRedis(),
   ]);
-  // The client options the README recommends for a cluster: refresh the slot map often, so a
-  // promoted replica is found within about a second of the promotion.
-  cluster = node.cluster({ slotsRefreshInterval: 1000, slotsRefreshTimeout: 500 });
+  // ioredis's defaults: it refreshes its slot map when a node's connection drops, and so finds the
+  // promoted replica by itself.
+  cluster = node.cluster();
   cluster.on('error', () => {});
   await clusterReady(cluster);
 });
