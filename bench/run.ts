@@ -23,6 +23,9 @@
  *   --compare PATH        A/B: a second server built from another copy of the library (PATH to its
  *                         index.ts), measured interleaved with the first; rows marked "(B)"
  *   --compare-auto-pipelining   the B server with enableAutoPipelining (B = this library if no --compare)
+ *   --compare-postgres    B keeps its MFA records in a PostgresStore on a throwaway PostgreSQL (sessions
+ *                         stay in Redis); the users enrolled on Redis are copied over first. No
+ *                         passkey-verify for B (its challenges are prepared on a Redis server).
  *   --json FILE           also write the raw results as JSON
  * Exit status: 1 when an answer was not 2xx, a connection failed or memory grew unbounded; 0 otherwise.
  */
@@ -33,7 +36,9 @@ import { parseArgs } from 'node:util';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { generateSync } from 'otplib';
+import { startPostgres, type TestPostgres } from '../test/helpers/postgres-server.js';
 import { startRedis } from '../test/helpers/redis-server.js';
+import { copyRecords } from './copy-records.js';
 import { runLoad } from './load.js';
 import {
   type Accumulator,
@@ -69,6 +74,7 @@ const { values: flags } = parseArgs({
     'auto-pipelining': { type: 'boolean', default: false },
     compare: { type: 'string' },
     'compare-auto-pipelining': { type: 'boolean', default: false },
+    'compare-postgres': { type: 'boolean', default: false },
     json: { type: 'string' },
   },
   strict: true,
@@ -100,7 +106,13 @@ for (const name of only) {
 }
 const scenarios = HTTP_SCENARIOS.filter((s) => only.has(s));
 const segmentS = durationS / rounds;
-const compare = flags.compare !== undefined || flags['compare-auto-pipelining'];
+const comparePostgres = flags['compare-postgres'] ?? false;
+if (comparePostgres && (flags.compare !== undefined || flags['compare-auto-pipelining'])) {
+  throw new Error(
+    '--compare-postgres is a B variant of its own: not with --compare or --compare-auto-pipelining',
+  );
+}
+const compare = flags.compare !== undefined || flags['compare-auto-pipelining'] || comparePostgres;
 
 /** Kills what this run started, synchronously: for the watchdog, which exits right after. */
 const emergencyStops: (() => void)[] = [];
@@ -116,14 +128,26 @@ const log = (line: string) => process.stderr.write(`${line}\n`);
 interface Variant {
   suffix: string;
   server: ServerProcess;
+  /** B of --compare-postgres: records in PostgreSQL. */
+  postgres?: boolean;
 }
+
+/** passkey-verify's challenges are prepared on a Redis-backed server: a PostgreSQL B cannot redeem them. */
+const runsOn = (name: string, v: { suffix: string }) =>
+  !(comparePostgres && v.suffix && name === 'passkey-verify');
 
 async function main(): Promise<number> {
   const redis = await startRedis();
   emergencyStops.push(() => void redis.stop());
   const admin = redis.client();
   const servers: ServerProcess[] = [];
+  let database: TestPostgres | undefined;
   try {
+    if (comparePostgres) {
+      database = await startPostgres();
+      const db = database;
+      emergencyStops.push(() => void db.stop());
+    }
     const version = /redis_version:(\S+)/.exec(await admin.info('server'))?.[1] ?? '?';
     const host = machine(version);
     log(`machine: ${host.cpus} CPUs (${host.cpuModel}), node ${host.node}, redis ${host.redis}`);
@@ -136,7 +160,12 @@ async function main(): Promise<number> {
       throw new Error('bench TOTP codes do not match otplib');
     }
 
-    const start = async (options: { lib?: string; autoPipelining?: boolean; cpuProfDir?: string }) => {
+    const start = async (options: {
+      lib?: string;
+      autoPipelining?: boolean;
+      cpuProfDir?: string;
+      databaseUrl?: string;
+    }) => {
       const server = await startServer({ redisPort: redis.port, ...options });
       servers.push(server);
       emergencyStops.push(() => server.kill());
@@ -146,7 +175,9 @@ async function main(): Promise<number> {
     const lib = flags.compare === undefined ? undefined : pathToFileURL(resolve(flags.compare)).href;
     const starting = Promise.all([
       start({ autoPipelining: flags['auto-pipelining'], cpuProfDir: flags.profile }),
-      ...(compare ? [start({ lib, autoPipelining: flags['compare-auto-pipelining'] })] : []),
+      ...(compare
+        ? [start({ lib, autoPipelining: flags['compare-auto-pipelining'], databaseUrl: database?.url })]
+        : []),
     ]);
     starting.catch(() => {}); // awaited below; a failure must not go unhandled meanwhile
 
@@ -188,8 +219,22 @@ async function main(): Promise<number> {
       );
     }
 
+    let pgVersion = '';
+    if (database) {
+      const t0 = performance.now();
+      const pool = database.pool();
+      pgVersion = String((await pool.query('SHOW server_version')).rows[0].server_version).split(' ')[0]!;
+      const copied = await copyRecords(admin, pool);
+      log(
+        `copied ${copied} MFA records from Redis to PostgreSQL ${pgVersion} in ${((performance.now() - t0) / 1000).toFixed(1)} s`,
+      );
+    }
+
     const [a, b] = await starting;
-    const variants: Variant[] = [{ suffix: '', server: a }, ...(b ? [{ suffix: ' (B)', server: b }] : [])];
+    const variants: Variant[] = [
+      { suffix: '', server: a },
+      ...(b ? [{ suffix: ' (B)', server: b, postgres: comparePostgres }] : []),
+    ];
     for (const v of variants) {
       log(
         `server${v.suffix}: pid ${v.server.pid} at ${v.server.url}${v === variants[1] && lib ? ` (library ${lib})` : ''}`,
@@ -228,12 +273,14 @@ async function main(): Promise<number> {
 
     const results = new Map<string, Accumulator>();
     for (const name of scenarios) {
-      for (const v of variants) results.set(name + v.suffix, emptyResult(name + v.suffix));
+      for (const v of variants) {
+        if (runsOn(name, v)) results.set(name + v.suffix, emptyResult(name + v.suffix));
+      }
     }
 
     if (warmupS > 0) {
       for (const name of scenarios) {
-        for (const v of variants) {
+        for (const v of variants.filter((v) => runsOn(name, v))) {
           log(`warm-up ${name}${v.suffix} (${warmupS} s)`);
           const { spec, maxRequests } = await prepare(name, warmupS);
           if (maxRequests !== undefined && maxRequests < connections) continue;
@@ -255,7 +302,9 @@ async function main(): Promise<number> {
       const shift = (round - 1) % scenarios.length;
       for (const name of [...scenarios.slice(shift), ...scenarios.slice(0, shift)]) {
         // With an A/B comparison, alternate which goes first.
-        for (const v of round % 2 === 1 ? variants : [...variants].reverse()) {
+        for (const v of (round % 2 === 1 ? variants : [...variants].reverse()).filter((v) =>
+          runsOn(name, v),
+        )) {
           const acc = results.get(name + v.suffix)!;
           const { spec, maxRequests } = await prepare(name, segmentS);
           if (maxRequests !== undefined && maxRequests < connections) {
@@ -319,6 +368,12 @@ async function main(): Promise<number> {
       commandDetail(finished),
       '',
       ...(memory ? [memoryDetail(memory), ''] : []),
+      ...(comparePostgres
+        ? [
+            `B: MFA records in a PostgresStore (PostgreSQL ${pgVersion}, pool of 10, fsync off as in the tests), sessions in Redis as in A.`,
+            '',
+          ]
+        : []),
       ...(compare ? [comparison(finished), ''] : []),
       ...finished.flatMap((r) => r.notes.map((n) => `- ${r.name}: ${n}`)),
       'Targets:',
@@ -349,6 +404,7 @@ async function main(): Promise<number> {
     for (const server of servers) await server.close();
     admin.disconnect();
     await redis.close();
+    await database?.close();
   }
 }
 

@@ -29,6 +29,8 @@ export async function startServer(options: {
   lib?: string | undefined;
   /** ioredis `enableAutoPipelining` on the server's client. */
   autoPipelining?: boolean | undefined;
+  /** MFA records in a PostgresStore on this database (sessions stay in Redis). */
+  databaseUrl?: string | undefined;
 }): Promise<ServerProcess> {
   // --expose-gc: run.ts collects garbage between runs, so no scenario pays for the previous one's.
   const execArgv = ['--import', 'tsx', '--expose-gc'];
@@ -41,6 +43,7 @@ export async function startServer(options: {
       BENCH_HOST: '127.0.0.1',
       BENCH_LIB: options.lib ?? '',
       BENCH_AUTO_PIPELINING: options.autoPipelining ? '1' : '',
+      BENCH_DATABASE_URL: options.databaseUrl ?? '',
     },
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
   });

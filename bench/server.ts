@@ -13,7 +13,8 @@
  * it answers `{ type: 'stats' }` with the requests seen and the Redis commands this process sent
  * (client side, so a Lua script counts once; Redis's own INFO commandstats also counts what the
  * script runs inside). Env: REDIS_PORT (required), BENCH_HOST (default 127.0.0.1), BENCH_LIB (file URL
- * of another copy of lib/index.ts), BENCH_AUTO_PIPELINING=1.
+ * of another copy of lib/index.ts), BENCH_AUTO_PIPELINING=1, BENCH_DATABASE_URL (MFA records in a
+ * PostgresStore on that database instead of the RedisStore; sessions stay in Redis).
  */
 import { RedisStore as SessionStore } from 'connect-redis';
 import express, { type Request, type RequestHandler } from 'express';
@@ -64,9 +65,23 @@ const countRequests: RequestHandler = (_req, _res, next) => {
   next();
 };
 
+/** MFA records: the RedisStore on the session client, or with BENCH_DATABASE_URL a PostgresStore. */
+async function recordStore() {
+  const url = process.env.BENCH_DATABASE_URL;
+  if (!url) return new RedisStore({ client: redis });
+  const [{ default: pg }, { PostgresStore }] = await Promise.all([
+    import('pg'),
+    import('../lib/stores/postgres-store.js'),
+  ]);
+  // As many connections as the load generator has, so requests never queue for one.
+  const store = new PostgresStore({ pool: new pg.Pool({ connectionString: url, max: 10 }) });
+  await store.ready();
+  return store;
+}
+
 const mfa = createMfa({
   issuer: 'Bench',
-  store: new RedisStore({ client: redis }),
+  store: await recordStore(),
   secret: BENCH_MFA_SECRET,
   getUser: (req) => appSession(req).user,
   webauthn: { rpId: BENCH_RP_ID, origin: BENCH_ORIGIN },
@@ -111,10 +126,13 @@ app.get('/session', ok);
 app.get('/guard', mfa.requireMfa(5 * MINUTE), ok);
 app.use('/auth/mfa', mfa.router);
 
-await new Promise<void>((resolve, reject) => {
-  redis.once('ready', resolve);
-  redis.once('error', reject);
-});
+// (With a PostgresStore the client may have become ready while that store was being checked.)
+if (redis.status !== 'ready') {
+  await new Promise<void>((resolve, reject) => {
+    redis.once('ready', resolve);
+    redis.once('error', reject);
+  });
+}
 
 const server = app.listen(0, host);
 server.keepAliveTimeout = 60_000;

@@ -48,6 +48,8 @@ export {
   type AttemptResult,
   type FailureState,
   type Store,
+  type StoreLogger,
+  StoreMisconfiguredError,
   StoreUnavailableError,
 } from './stores/store.js';
 export { DAY, HOUR, MINUTE, SECOND } from './time.js';

@@ -1,3 +1,4 @@
+import { checkAttemptInput, checkTtl, parseCounter } from './attempt-input.js';
 import type { AttemptAction, AttemptInput, AttemptResult, FailureState, Store } from './store.js';
 
 export interface MemoryStoreOptions {
@@ -189,10 +190,7 @@ export class MemoryStore implements Store {
 
   /** The failure counter as of `now` (app clock): an ended window or lock counts as no failures. */
   private counter(failKey: string, now: number): { count: number; until: number; locked: boolean } {
-    const raw = this.readString(failKey)?.value;
-    const match = raw === undefined ? null : /^(\d+):(-?\d+):([01])$/.exec(raw);
-    if (match === null || Number(match[2]) <= now) return { count: 0, until: 0, locked: false };
-    return { count: Number(match[1]), until: Number(match[2]), locked: match[3] === '1' };
+    return parseCounter(this.readString(failKey)?.value, now);
   }
 
   /** The entry at `key` if it is live; an expired one is deleted on the way. */
@@ -239,30 +237,5 @@ export class MemoryStore implements Store {
     }
     this.writesSinceSweep = 0;
     this.sweepAfterWrites = Math.max(MIN_WRITES_PER_SWEEP, this.entries.size);
-  }
-}
-
-function checkTtl(ttlMs: number): void {
-  if (!(Number.isFinite(ttlMs) && ttlMs > 0)) {
-    throw new RangeError(`ttlMs must be a positive number of ms (omit it for no TTL), got ${ttlMs}`);
-  }
-}
-
-/** Fails loudly on inputs that would otherwise lock forever or never (NaN compares false to everything). */
-function checkAttemptInput({ limit, windowMs, lockMs, now, action }: AttemptInput): void {
-  if (!(Number.isInteger(limit) && limit >= 1))
-    throw new RangeError(`attempt limit must be an integer >= 1, got ${limit}`);
-  for (const [name, ms] of [
-    ['windowMs', windowMs],
-    ['lockMs', lockMs],
-  ] as const) {
-    if (!(Number.isFinite(ms) && ms >= 0))
-      throw new RangeError(`attempt ${name} must be a number of ms >= 0, got ${ms}`);
-  }
-  if (!Number.isFinite(now)) throw new RangeError(`attempt now must be a finite time in ms, got ${now}`);
-  if (action.kind === 'advance' || action.kind === 'take-advance') {
-    if (!Number.isFinite(action.value))
-      throw new RangeError(`advance value must be finite, got ${action.value}`);
-    checkTtl(action.ttlMs);
   }
 }

@@ -1,16 +1,24 @@
-import type { Cluster, Redis } from 'ioredis';
+import { checkAttemptInput, checkTtl, parseCounter } from './attempt-input.js';
+import { evictionProblem } from './eviction-policy.js';
+import { type RedisClient, type RedisCommands, redisCommands } from './redis-client.js';
 import { attemptScript, type RedisScript, replaceSetScript } from './redis-scripts.js';
 import {
   type AttemptInput,
   type AttemptResult,
   type FailureState,
   type Store,
+  type StoreLogger,
+  StoreMisconfiguredError,
   StoreUnavailableError,
 } from './store.js';
 
 export interface RedisStoreOptions {
-  /** An ioredis `Redis` or `Cluster` client. The store sends commands on it and never reconfigures it. */
-  client: Redis | Cluster;
+  /**
+   * An ioredis 5/6 `Redis` or `Cluster`, or a node-redis 4/5 client (`createClient()`) or cluster
+   * (`createCluster()`), connected or connecting. The store sends commands on it and never
+   * reconfigures it.
+   */
+  client: RedisClient;
   /** Prepended to every key (default `'mfa:'`), so MFA records share a database safely. */
   prefix?: string;
   /**
@@ -18,28 +26,17 @@ export interface RedisStoreOptions {
    * `StoreUnavailableError`, so a stalled Redis turns into a quick 503 rather than hung requests.
    */
   commandTimeoutMs?: number;
+  /**
+   * Where the store reports what it finds when it checks the server on first use (default
+   * `console`): a warning when the server refuses `CONFIG GET` (managed Redis), an error when its
+   * `maxmemory-policy` may evict MFA records.
+   */
+  logger?: StoreLogger;
 }
 
-/**
- * The commands the store uses, all present on both `Redis` and `Cluster` (the `satisfies` in the
- * constructor proves it at compile time). Nothing that exists on only one of them belongs here.
- */
-interface Commands {
-  status: string;
-  get(key: string): Promise<string | null>;
-  set(key: string, value: string): Promise<unknown>;
-  set(key: string, value: string, px: 'PX', ms: number): Promise<unknown>;
-  getdel(key: string): Promise<string | null>;
-  del(...keys: string[]): Promise<number>;
-  scard(key: string): Promise<number>;
-  sadd(key: string, member: string): Promise<number>;
-  smembers(key: string): Promise<string[]>;
-  pttl(key: string): Promise<number>;
-  evalsha(sha: string, numkeys: number, ...args: string[]): Promise<unknown>;
-  eval(script: string, numkeys: number, ...args: string[]): Promise<unknown>;
-}
-
-const KNOWN_OPTIONS = new Set(['client', 'prefix', 'commandTimeoutMs']);
+const CLIENT_NEEDED =
+  'RedisStore needs { client }: an ioredis Redis or Cluster, or a node-redis createClient() or createCluster()';
+const KNOWN_OPTIONS = new Set(['client', 'prefix', 'commandTimeoutMs', 'logger']);
 
 /**
  * Server replies that mean "cannot answer now" rather than "bad request": loading a dump, a busy
@@ -48,37 +45,47 @@ const KNOWN_OPTIONS = new Set(['client', 'prefix', 'commandTimeoutMs']);
 const UNAVAILABLE_REPLY = /^(LOADING|BUSY|MASTERDOWN|CLUSTERDOWN|TRYAGAIN|READONLY|NOREPLICAS|MISCONF|OOM)\b/;
 
 /**
- * A `Store` on Redis (>= 6.2 for GETDEL), standalone or Cluster, through ioredis.
+ * A `Store` on Redis (>= 6.2 for GETDEL), standalone or Cluster, through ioredis or node-redis
+ * (see `redis-client.ts`: one small set of commands, adapted to each client).
  *
  * Keys arrive hash-tagged per user (`{u:...}`), and the multi-key scripts only ever receive keys of
  * one call, so every script touches a single slot. Scripts run by EVALSHA, falling back to EVAL on
  * NOSCRIPT (after a restart, a failover, or on a new cluster node); `defineCommand` is avoided
  * because it would add commands to the app's own client.
  *
- * Failure is fast: while the client is not `ready` a call rejects at once with
- * `StoreUnavailableError` (nothing is sent, so nothing waits in ioredis's offline queue to be replayed
- * later), and a call that takes longer than `commandTimeoutMs` rejects the same way.
+ * Failure is fast: while the client is not ready a call rejects at once with
+ * `StoreUnavailableError` (nothing is sent, so nothing waits in the client's offline queue to be
+ * replayed later), and a call that takes longer than `commandTimeoutMs` rejects the same way.
+ *
+ * Before its first command the store reads the server's `maxmemory-policy` (every master of a
+ * cluster): records have no TTL, so a policy that may evict them refuses the store for good (every
+ * call rejects with `StoreMisconfiguredError`, logged once); a managed Redis that refuses CONFIG GET
+ * gets one warning and the store goes on.
  */
 export class RedisStore implements Store {
-  private readonly client: Commands;
+  private readonly client: RedisCommands;
   private readonly prefix: string;
   private readonly commandTimeoutMs: number;
+  private readonly logger: StoreLogger;
+  /** The server check, in flight or passed; unset again when it could not reach the server. */
+  private serverCheck: Promise<void> | undefined;
+  /** Set once the server is found to be configured so that it could lose records: final. */
+  private refusal: StoreMisconfiguredError | undefined;
 
   constructor(options: RedisStoreOptions) {
     if (options === null || typeof options !== 'object') {
-      throw new TypeError('RedisStore needs { client }: an ioredis Redis or Cluster instance');
+      throw new TypeError(CLIENT_NEEDED);
     }
     for (const key of Object.keys(options)) {
       if (!KNOWN_OPTIONS.has(key)) {
         throw new TypeError(
-          `RedisStore got unknown option \`${key}\`; known options: client, prefix, commandTimeoutMs`,
+          `RedisStore got unknown option \`${key}\`; known options: client, prefix, commandTimeoutMs, logger`,
         );
       }
     }
-    const { client, prefix = 'mfa:', commandTimeoutMs = 2000 } = options;
-    if (!looksLikeIoredis(client)) {
-      throw new TypeError('RedisStore needs { client }: an ioredis Redis or Cluster instance');
-    }
+    const { client, prefix = 'mfa:', commandTimeoutMs = 2000, logger = console } = options;
+    const commands = redisCommands(client);
+    if (commands === null) throw new TypeError(CLIENT_NEEDED);
     if (typeof prefix !== 'string') {
       throw new TypeError(`RedisStore \`prefix\` must be a string like 'mfa:', got ${typeof prefix}`);
     }
@@ -95,9 +102,37 @@ export class RedisStore implements Store {
         `RedisStore \`commandTimeoutMs\` must be a positive number of ms (default 2000), got ${String(commandTimeoutMs)}`,
       );
     }
-    this.client = client satisfies Commands;
+    if (
+      logger === null ||
+      typeof logger !== 'object' ||
+      typeof logger.warn !== 'function' ||
+      typeof logger.error !== 'function'
+    ) {
+      throw new TypeError(
+        'RedisStore `logger` must be an object with warn(message) and error(message), like console',
+      );
+    }
+    this.client = commands;
     this.prefix = prefix;
     this.commandTimeoutMs = commandTimeoutMs;
+    this.logger = logger;
+  }
+
+  /**
+   * Resolves once the client is connected and the server passed the store's check; rejects with
+   * `StoreMisconfiguredError` when the server may evict MFA records, or `StoreUnavailableError`
+   * when it is not reachable within `timeoutMs` (default 10000). Await it at startup to refuse to
+   * serve on a misconfigured Redis; without it, the first store call runs the same check.
+   */
+  async ready(timeoutMs = 10_000): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    for (let why = this.client.notReady(); why !== null; why = this.client.notReady()) {
+      if (Date.now() >= deadline) {
+        throw new StoreUnavailableError(`Redis was not ready within ${timeoutMs} ms (${why})`);
+      }
+      await new Promise((resolve) => setTimeout(resolve, 25));
+    }
+    await this.run(async () => undefined);
   }
 
   async get(key: string): Promise<string | null> {
@@ -109,14 +144,14 @@ export class RedisStore implements Store {
     if (ttlMs === undefined) await this.run(() => this.client.set(k, value));
     else {
       const px = toPx(ttlMs);
-      await this.run(() => this.client.set(k, value, 'PX', px));
+      await this.run(() => this.client.set(k, value, px));
     }
   }
 
   async delete(...keys: string[]): Promise<void> {
     // DEL with no keys is a syntax error; no keys is simply nothing to do.
     if (keys.length === 0) return;
-    await this.run(() => this.client.del(...keys.map((key) => this.prefix + key)));
+    await this.run(() => this.client.del(keys.map((key) => this.prefix + key)));
   }
 
   async take(key: string): Promise<string | null> {
@@ -185,9 +220,8 @@ export class RedisStore implements Store {
   async failures(failKey: string, now: number): Promise<FailureState> {
     const raw = await this.run(() => this.client.get(this.prefix + failKey));
     // Same format and rule as the attempt script: "count:until:locked"; an ended window counts as none.
-    const match = raw === null ? null : /^(\d+):(-?\d+):([01])$/.exec(raw);
-    if (match === null || Number(match[2]) <= Math.floor(now)) return { failures: 0, lockedUntil: null };
-    return { failures: Number(match[1]), lockedUntil: match[3] === '1' ? Number(match[2]) : null };
+    const { count, until, locked } = parseCounter(raw, Math.floor(now));
+    return { failures: count, lockedUntil: locked ? until : null };
   }
 
   async ttl(key: string): Promise<number | null> {
@@ -200,11 +234,52 @@ export class RedisStore implements Store {
   /** EVALSHA, and EVAL only when the server has not cached the script (EVAL caches it for next time). */
   private async script(script: RedisScript, keys: string[], args: string[]): Promise<unknown> {
     try {
-      return await this.client.evalsha(script.sha, keys.length, ...keys, ...args);
+      return await this.client.evalsha(script.sha, keys, args);
     } catch (error) {
       if (!(error instanceof Error && error.message.startsWith('NOSCRIPT'))) throw error;
-      return this.client.eval(script.source, keys.length, ...keys, ...args);
+      return this.client.eval(script.source, keys, args);
     }
+  }
+
+  /**
+   * The server check, run once before the first command: a policy that may evict keys without a
+   * TTL refuses this store for good; a refused CONFIG GET (managed Redis) is one warning. When the
+   * server cannot be reached the check is simply run again by the next call.
+   */
+  private checkServer(): Promise<void> {
+    if (this.refusal) return Promise.reject(this.refusal);
+    this.serverCheck ??= this.readPolicy().catch((error) => {
+      if (!(error instanceof StoreMisconfiguredError)) this.serverCheck = undefined;
+      throw error;
+    });
+    return this.serverCheck;
+  }
+
+  private async readPolicy(): Promise<void> {
+    let servers: { server: string; value: string | undefined }[];
+    try {
+      servers = await this.client.configGet('maxmemory-policy');
+    } catch (error) {
+      if (!this.client.isReplyError(error) || UNAVAILABLE_REPLY.test(error.message)) throw error;
+      this.warnUnchecked(`CONFIG GET was refused: ${error.message}`);
+      return;
+    }
+    if (servers.some(({ value }) => value === undefined)) this.warnUnchecked('CONFIG GET gave no value');
+    for (const { server, value } of servers) {
+      const problem = value === undefined ? null : evictionProblem(value, server);
+      if (problem !== null) {
+        this.refusal = new StoreMisconfiguredError(problem);
+        this.logger.error(`RedisStore refuses to run: ${problem}`);
+        throw this.refusal;
+      }
+    }
+  }
+
+  private warnUnchecked(why: string): void {
+    this.logger.warn(
+      `RedisStore could not check the server's maxmemory-policy (${why}); make sure it is noeviction ` +
+        '(or a volatile-* policy), or Redis may evict MFA records and users would look unenrolled.',
+    );
   }
 
   /**
@@ -212,8 +287,8 @@ export class RedisStore implements Store {
    * up after `commandTimeoutMs`, and report connection trouble as `StoreUnavailableError`.
    */
   private async run<T>(operation: () => Promise<T>): Promise<T> {
-    const status = this.client.status;
-    if (status !== 'ready') throw new StoreUnavailableError(`Redis is not ready (client status "${status}")`);
+    const notReady = this.client.notReady();
+    if (notReady !== null) throw new StoreUnavailableError(`Redis is not ready (${notReady})`);
     let timer: NodeJS.Timeout | undefined;
     const timeout = new Promise<never>((_, reject) => {
       timer = setTimeout(
@@ -223,9 +298,9 @@ export class RedisStore implements Store {
     });
     try {
       // Promise.race subscribes to the operation, so its late rejection after a timeout is handled.
-      return await Promise.race([operation(), timeout]);
+      return await Promise.race([this.checkServer().then(operation), timeout]);
     } catch (error) {
-      throw asStoreError(error);
+      throw asStoreError(error, this.client);
     } finally {
       clearTimeout(timer);
     }
@@ -233,47 +308,15 @@ export class RedisStore implements Store {
 }
 
 /** Connection-type failures become `StoreUnavailableError`; replies that signal a bug stay as they are. */
-function asStoreError(error: unknown): unknown {
+function asStoreError(error: unknown, client: RedisCommands): unknown {
   if (error instanceof StoreUnavailableError || !(error instanceof Error)) return error;
   if (error instanceof TypeError || error instanceof RangeError) return error;
-  if (error.name === 'ReplyError' && !UNAVAILABLE_REPLY.test(error.message)) return error;
+  if (client.isReplyError(error) && !UNAVAILABLE_REPLY.test(error.message)) return error;
   return new StoreUnavailableError(`Redis is unavailable: ${error.message}`, { cause: error });
-}
-
-function looksLikeIoredis(client: unknown): client is Redis | Cluster {
-  if (client === null || typeof client !== 'object') return false;
-  const c = client as Record<string, unknown>;
-  return (
-    typeof c.status === 'string' &&
-    ['get', 'set', 'getdel', 'del', 'scard', 'sadd', 'smembers', 'pttl', 'evalsha', 'eval'].every(
-      (name) => typeof c[name] === 'function',
-    )
-  );
 }
 
 /** PX takes a whole, positive number of ms. */
 function toPx(ttlMs: number): number {
-  if (!(Number.isFinite(ttlMs) && ttlMs > 0)) {
-    throw new RangeError(`ttlMs must be a positive number of ms (omit it for no TTL), got ${ttlMs}`);
-  }
+  checkTtl(ttlMs);
   return Math.ceil(ttlMs);
-}
-
-/** Fails loudly on inputs that would otherwise lock forever or never (NaN compares false to everything). */
-function checkAttemptInput({ limit, windowMs, lockMs, now, action }: AttemptInput): void {
-  if (!(Number.isInteger(limit) && limit >= 1))
-    throw new RangeError(`attempt limit must be an integer >= 1, got ${limit}`);
-  for (const [name, ms] of [
-    ['windowMs', windowMs],
-    ['lockMs', lockMs],
-  ] as const) {
-    if (!(Number.isFinite(ms) && ms >= 0))
-      throw new RangeError(`attempt ${name} must be a number of ms >= 0, got ${ms}`);
-  }
-  if (!Number.isFinite(now)) throw new RangeError(`attempt now must be a finite time in ms, got ${now}`);
-  if (action.kind === 'advance') {
-    if (!Number.isFinite(action.value))
-      throw new RangeError(`advance value must be finite, got ${action.value}`);
-    toPx(action.ttlMs);
-  }
 }

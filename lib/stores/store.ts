@@ -102,3 +102,18 @@ export interface FailureState {
 export class StoreUnavailableError extends Error {
   override name = 'StoreUnavailableError';
 }
+
+/**
+ * Thrown by a store whose backend is configured so that it could lose records (e.g. a Redis that may
+ * evict keys without a TTL). Every call of that store rejects with it, so nothing is ever verified
+ * against such a backend; it is a `StoreUnavailableError`, so routes answer 503 and fail closed.
+ */
+export class StoreMisconfiguredError extends StoreUnavailableError {
+  override name = 'StoreMisconfiguredError';
+}
+
+/** Where a store reports what it noticed about its backend (default `console`). */
+export interface StoreLogger {
+  warn(message: string): void;
+  error(message: string): void;
+}

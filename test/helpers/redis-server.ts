@@ -41,7 +41,8 @@ async function waitForPing(port: number): Promise<void> {
   throw new Error(`redis-server on port ${port} did not start`);
 }
 
-export async function startRedis(): Promise<TestRedis> {
+/** `args` are extra redis-server arguments, e.g. `['--maxmemory-policy', 'allkeys-lru']`. */
+export async function startRedis({ args = [] }: { args?: string[] } = {}): Promise<TestRedis> {
   const clients: Redis[] = [];
   const port = await freePort();
   let proc: ChildProcess | undefined;
@@ -49,7 +50,7 @@ export async function startRedis(): Promise<TestRedis> {
   const start = async () => {
     proc = spawn(
       'redis-server',
-      ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'],
+      ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', ...args],
       {
         stdio: 'ignore',
       },

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
+import { storeContract } from 'express-mfa/testing';
 import { MemoryStore } from '../../lib/stores/memory-store.js';
-import { storeContract } from './store-contract.js';
 
 /** A MemoryStore on a hand-driven clock. */
 function memoryStore() {

@@ -1,10 +1,10 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
+import { storeContract } from 'express-mfa/testing';
 import type { Redis } from 'ioredis';
 import { RedisStore } from '../../lib/stores/redis-store.js';
 import { StoreUnavailableError } from '../../lib/stores/store.js';
 import { startRedis, type TestRedis } from '../helpers/redis-server.js';
-import { storeContract } from './store-contract.js';
 
 let redis: TestRedis;
 /** Shared by the contract tests; each store gets its own prefix instead of its own connection. */
@@ -63,7 +63,8 @@ describe('RedisStore', () => {
   const limits = { limit: 2, windowMs: 60_000, lockMs: 120_000, now: Date.now() };
 
   test('checks its options', () => {
-    const message = 'RedisStore needs { client }: an ioredis Redis or Cluster instance';
+    const message =
+      'RedisStore needs { client }: an ioredis Redis or Cluster, or a node-redis createClient() or createCluster()';
     assert.throws(() => new RedisStore(undefined as never), { message });
     assert.throws(() => new RedisStore({} as never), { message });
     assert.throws(() => new RedisStore({ client: {} } as never), { message });

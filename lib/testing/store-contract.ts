@@ -1,13 +1,15 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { describe, test } from 'node:test';
-import type { AttemptAction, AttemptInput, Store } from '../../lib/stores/store.js';
+import type { AttemptAction, AttemptInput, Store } from '../stores/store.js';
 
 /** What a store's test file hands the contract: a fresh store, its clock, and how to tidy up. */
 export interface StoreHarness {
+  /** A store with no keys the suite could collide with (a fresh instance, prefix or table). */
   store: Store;
   /** Moves the store's own clock (TTL garbage collection) forward; a no-op for stores on real time. */
   advance(ms: number): void;
+  /** Runs after each test, pass or fail (close connections, drop the table...). */
   cleanup(): Promise<void>;
 }
 
@@ -27,9 +29,22 @@ function userKeys() {
 }
 
 /**
- * The one test suite every `Store` passes. Time-based decisions are driven by the `now` argument
- * (with `advance` kept in step, so a store's garbage collection can never disagree with them);
- * TTLs are checked through `ttl()`, which works for stores on real time too.
+ * The one test suite every `Store` passes (MemoryStore, RedisStore, PostgresStore, and yours):
+ * strings and sets, TTLs, attempt counting and locking, every attempt action, and each single-use
+ * operation under parallel load (50 concurrent calls, exactly one winner). Call it at the top level
+ * of a test file run by node's test runner; `make` is called once per test.
+ *
+ * Time-based decisions are driven by the `now` argument (with `advance` kept in step, so a store's
+ * garbage collection can never disagree with them); TTLs are checked through `ttl()`, which works
+ * for stores on real time too. Keys are hash-tagged per user, as the package builds them.
+ *
+ * @example
+ * import { storeContract } from 'express-mfa/testing';
+ * storeContract('DynamoStore', async () => ({
+ *   store: new DynamoStore({ table: `mfa-test-${randomUUID()}` }),
+ *   advance() {}, // expires on the database's clock
+ *   cleanup: async () => {},
+ * }));
  */
 export function storeContract(name: string, make: () => Promise<StoreHarness>): void {
   /** A test with its own store and clock. */

@@ -1,0 +1,1 @@
+export { type StoreHarness, storeContract } from './store-contract.js';
