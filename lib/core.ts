@@ -13,6 +13,7 @@ import type { MfaConfig, MfaUser } from './options.js';
 import { noticeFor, sendSecurityNotice } from './security-notices.js';
 import { recoveryUserId, stateFor } from './session.js';
 import type { FailureState } from './stores/store.js';
+import { normalizeUser } from './user-id.js';
 
 /** Who a request acts for. */
 export interface Actor {
@@ -61,10 +62,11 @@ export function createCore(config: MfaConfig, definitions: readonly FactorDefini
   function appUser(req: Request): MfaUser | undefined {
     const user = config.getUser(req);
     if (user === undefined || user === null) return undefined;
-    if (typeof user !== 'object' || typeof user.id !== 'string' || user.id === '') {
-      throw new Error('express-mfa: getUser(req) must return { id: string, ... } or undefined');
+    const normalized = typeof user === 'object' ? normalizeUser(user) : undefined;
+    if (!normalized) {
+      throw new Error('express-mfa: getUser(req) must return { id: string | number, ... } or undefined');
     }
-    return user;
+    return normalized;
   }
 
   function actor(req: Request, { allowRecovery }: { allowRecovery: boolean }): Actor {

@@ -1,5 +1,6 @@
-import { type RequestHandler, Router } from 'express';
+import type { RequestHandler, Router } from 'express';
 import { createAdmin, type MfaAdmin } from './admin.js';
+import { asyncRouter } from './async-router.js';
 import { createCore } from './core.js';
 import { backupCodesFactor } from './factors/backup-codes/backup-codes-factor.js';
 import { emailFactor } from './factors/email-sms/email-factor.js';
@@ -13,6 +14,7 @@ import type { FactorName } from './keys.js';
 import { type MfaOptions, parseOptions } from './options.js';
 import { createRequireMfa } from './require-mfa.js';
 import { statusRoute } from './status-route.js';
+import { userIdOf } from './user-id.js';
 
 export interface Mfa {
   /** Mount it: `app.use('/auth/mfa', mfa.router)`, after express-session. */
@@ -20,7 +22,7 @@ export interface Mfa {
   /** The guard: `app.post('/x', mfa.requireMfa(5 * MINUTE), handler)`. Default maxAge 5 minutes. */
   requireMfa: (maxAgeMs?: number) => RequestHandler;
   /** The factors a user has, for the app's own pages and tools. */
-  factors: (userId: string) => Promise<FactorName[]>;
+  factors: (userId: string | number) => Promise<FactorName[]>;
   /** For the app's own tools: list, remove and reset a user's factors, clear locks. */
   admin: MfaAdmin;
 }
@@ -33,7 +35,7 @@ function factorDefinitions(): FactorDefinition[] {
 export function createMfa(options: MfaOptions): Mfa {
   const config = parseOptions(options);
   const core = createCore(config, factorDefinitions());
-  const router = Router();
+  const router = asyncRouter();
   router.use(noStore, jsonOnly);
   router.get('/', statusRoute(core));
   for (const factor of core.definitions) router.use(factor.path, factor.routes(core));
@@ -44,13 +46,22 @@ export function createMfa(options: MfaOptions): Mfa {
     errorHandler((error) => {
       // The client gets no detail; the operator needs it. Our errors never carry secrets or codes.
       // Only the stack: client libraries attach command arguments (ciphertexts, hashes) to their errors.
-      console.error('express-mfa: unexpected error', error instanceof Error ? error.stack : String(error));
+      config.logger.error(
+        'express-mfa: unexpected error',
+        error instanceof Error ? (error.stack ?? error.message) : String(error),
+      );
     }),
   );
   return {
     router,
     requireMfa: createRequireMfa(core),
-    factors: (userId) => core.factors(userId),
+    factors: async (userId) => {
+      const id = userIdOf(userId);
+      if (id === undefined) {
+        throw new TypeError('mfa.factors(userId) takes a user id: a non-empty string or a whole number');
+      }
+      return core.factors(id);
+    },
     admin: createAdmin(core),
   };
 }

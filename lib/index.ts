@@ -27,7 +27,7 @@ export type {
 export type { PasskeySummary } from './factors/webauthn/passkey-records.js';
 export type { WebAuthnOptions } from './factors/webauthn/webauthn-options.js';
 export type { FactorName } from './keys.js';
-export type { AttemptLimitOptions, MfaOptions, MfaUser, TotpOptions } from './options.js';
+export type { AppUser, AttemptLimitOptions, MfaLogger, MfaOptions, MfaUser, TotpOptions } from './options.js';
 export type { MfaSessionState, PendingChallenge } from './session.js';
 export { MemoryStore } from './stores/memory-store.js';
 export { RedisStore } from './stores/redis-store.js';

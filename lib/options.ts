@@ -33,6 +33,12 @@ export interface MfaUser {
   locale?: string;
 }
 
+/**
+ * What `getUser` (and `findUserByEmail`) may return: the id may also be a number (SQL ids, as
+ * Passport's `req.user` carries them). express-mfa uses it as a string: `42` and `'42'` are one user.
+ */
+export type AppUser = Omit<MfaUser, 'id'> & { id: string | number };
+
 export interface AttemptLimitOptions {
   /** Failed attempts allowed per user and factor before the factor locks. Default 5. */
   maxFailures?: number;
@@ -49,6 +55,12 @@ export interface TotpOptions {
   window?: number;
 }
 
+/** Where express-mfa reports what an operator must see: misuse (warn) and unexpected errors (error). */
+export interface MfaLogger {
+  warn(message: string): void;
+  error(message: string, detail?: string): void;
+}
+
 export interface MfaOptions {
   /** Name shown in authenticator apps and messages, e.g. 'Acme'. Required. */
   issuer: string;
@@ -60,11 +72,17 @@ export interface MfaOptions {
    */
   secret: string | readonly string[];
   /** The signed-in user from the app's primary login, or undefined. Called on every guarded request. Required. */
-  getUser: (req: Request) => MfaUser | undefined | null;
+  getUser: (req: Request) => AppUser | undefined | null;
   /** Receives audit events (never a secret or code). Errors it throws are ignored. */
   onEvent?: (event: MfaEvent) => void | Promise<void>;
   /** The clock, in ms since the epoch. Default `Date.now`; tests inject their own. */
   now?: () => number;
+  /**
+   * Receives one sentence per misuse (no session middleware, the router mounted without a path,
+   * `MemoryStore` in production) and the stack of unexpected errors (never secrets or codes).
+   * Default `console`.
+   */
+  logger?: MfaLogger;
   /** How recent an MFA must be to add, remove or regenerate factors (ms). Default 5 minutes. */
   freshMaxAgeMs?: number;
   /** Attempt limits for every factor. */
@@ -123,6 +141,7 @@ export interface MfaConfig {
   getUser: MfaOptions['getUser'];
   onEvent: NonNullable<MfaOptions['onEvent']> | undefined;
   now: () => number;
+  logger: MfaLogger;
   freshMaxAgeMs: number;
   limits: Required<AttemptLimitOptions>;
   totp: Required<TotpOptions>;
@@ -144,6 +163,7 @@ const TOP_KEYS = [
   'getUser',
   'onEvent',
   'now',
+  'logger',
   'freshMaxAgeMs',
   'limits',
   'totp',
@@ -238,6 +258,23 @@ function fn<T>(value: unknown, name: string, required: boolean, example: string)
   return value as T;
 }
 
+function parseLogger(value: unknown): MfaLogger {
+  // Looked up on each call, so a console replaced later (tests, log shippers) is the one used.
+  if (value === undefined) {
+    return {
+      warn: (message) => console.warn(message),
+      error: (message, detail) =>
+        detail === undefined ? console.error(message) : console.error(message, detail),
+    };
+  }
+  const logger = value as Partial<MfaLogger> | null;
+  if (typeof logger?.warn !== 'function' || typeof logger.error !== 'function') {
+    fail('`logger` must have `warn(message)` and `error(message)` methods, like `console` or a pino logger.');
+  }
+  // Bound once: loggers such as pino rely on `this`.
+  return { warn: logger.warn.bind(logger), error: logger.error.bind(logger) };
+}
+
 /** Validates options once, at `createMfa`, and fills in every default. */
 export function parseOptions(input: unknown): MfaConfig {
   if (typeof input !== 'object' || input === null) fail('createMfa(options) needs an options object.');
@@ -277,6 +314,7 @@ export function parseOptions(input: unknown): MfaConfig {
     getUser: fn(o.getUser, 'getUser', true, '(req) => req.session.user')!,
     onEvent: fn(o.onEvent, 'onEvent', false, '(event) => log.info(event)'),
     now: fn<() => number>(o.now, 'now', false, '() => Date.now()') ?? Date.now,
+    logger: parseLogger(o.logger),
     freshMaxAgeMs: duration(o.freshMaxAgeMs, 'freshMaxAgeMs', 5 * MINUTE),
     limits: {
       maxFailures: integer(limits.maxFailures, 'limits.maxFailures', 5, 1, 1000),

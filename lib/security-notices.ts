@@ -54,9 +54,9 @@ export function sendSecurityNotice(
   try {
     content = render.securityNoticeEmail({ issuer: core.config.issuer, ...notice }, req, user);
   } catch (error) {
-    console.error(
+    core.config.logger.error(
       'express-mfa: the securityNoticeEmail template failed',
-      error instanceof Error ? error.stack : error,
+      error instanceof Error ? (error.stack ?? error.message) : String(error),
     );
     return;
   }

@@ -1,5 +1,6 @@
-import { type Request, Router } from 'express';
+import type { Request, Router } from 'express';
 import { z } from 'zod';
+import { asyncRouter } from '../../async-router.js';
 import { codeBody, emptyBody } from '../../bodies.js';
 import type { MfaCore } from '../../core.js';
 import { maskPhone } from '../../delivery/mask.js';
@@ -33,7 +34,7 @@ export const phoneContext = (kind: 'bound' | 'pending', userId: string) => `sms-
  * second factor (send, verify); `GET /` shows it masked; `DELETE /` removes it.
  */
 export function smsRoutes(core: MfaCore): Router {
-  const router = Router();
+  const router = asyncRouter();
   // Without a sender the routes do not exist: the router answers 404 like any unknown route.
   if (!core.config.sms) return router;
   const { store, keyring, config } = core;

@@ -1,5 +1,6 @@
-import { Router } from 'express';
+import type { Router } from 'express';
 import QRCode from 'qrcode';
+import { asyncRouter } from '../../async-router.js';
 import { codeBody, emptyBody } from '../../bodies.js';
 import type { Actor, MfaCore } from '../../core.js';
 import { MfaError } from '../../errors.js';
@@ -24,7 +25,7 @@ const lastStepTtlMs = (window: number) => (2 * window + 2) * 30_000 + 60_000;
 export function totpRoutes(core: MfaCore): Router {
   const { store, keyring, config } = core;
   const context = (userId: string) => `totp:${userId}`;
-  const router = Router();
+  const router = asyncRouter();
 
   /** The stored record with its secret decrypted, plus the raw value (to detect a concurrent change). */
   async function readSecret(key: string, userId: string) {

@@ -1,4 +1,5 @@
-import { Router } from 'express';
+import type { Router } from 'express';
+import { asyncRouter } from '../../async-router.js';
 import type { MfaCore } from '../../core.js';
 import { credentialRoutes } from './credential-routes.js';
 import { loginRoutes } from './login-routes.js';
@@ -8,7 +9,7 @@ import { verificationRoutes } from './verification-routes.js';
 
 /** Every passkey route under `/webauthn`. */
 export function webauthnRoutes(core: MfaCore): Router {
-  const router = Router();
+  const router = asyncRouter();
   const config = core.config.webauthn;
   // Passkeys off: nothing is mounted, so every /webauthn route falls through to the router's 404.
   if (!config) return router;
