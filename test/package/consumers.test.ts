@@ -39,18 +39,37 @@ test('an ESM app can import the packed package', () => {
   assert.equal(out, 'function function 60000');
 });
 
-test('the tarball ships the build and its types, not the sources or tests', () => {
+test('the tarball ships both builds with their types and the licence, not the sources, tests or maps', () => {
   const manifest = JSON.parse(readFileSync(join(installed, 'package.json'), 'utf8'));
-  assert.equal(manifest.exports['.'].types, './dist/index.d.ts');
-  assert.ok(existsSync(join(installed, 'dist', 'index.d.ts')));
-  assert.ok(existsSync(join(installed, 'dist', 'create-mfa.d.ts')));
+  for (const [sub, file] of [
+    ['.', 'index'],
+    ['./sendgrid', 'delivery/sendgrid'],
+    ['./twilio', 'delivery/twilio'],
+  ] as const) {
+    assert.deepEqual(manifest.exports[sub], {
+      import: { types: `./dist/${file}.d.ts`, default: `./dist/${file}.js` },
+      require: { types: `./dist/cjs/${file}.d.ts`, default: `./dist/cjs/${file}.js` },
+    });
+    for (const built of [
+      `dist/${file}.js`,
+      `dist/${file}.d.ts`,
+      `dist/cjs/${file}.js`,
+      `dist/cjs/${file}.d.ts`,
+    ]) {
+      assert.ok(existsSync(join(installed, built)), built);
+    }
+  }
+  assert.equal(JSON.parse(readFileSync(join(installed, 'dist/cjs/package.json'), 'utf8')).type, 'commonjs');
+  assert.match(
+    readFileSync(join(installed, 'LICENSE'), 'utf8'),
+    /MIT License[\s\S]*express-mfa contributors/,
+  );
+  // No source maps: they would point at sources the package does not ship.
+  const files = execFileSync('find', [join(installed, 'dist'), '-name', '*.map'], { encoding: 'utf8' });
+  assert.equal(files.trim(), '');
   assert.ok(!existsSync(join(installed, 'lib')));
   assert.ok(!existsSync(join(installed, 'test')));
   assert.ok(!existsSync(join(installed, 'example-app')));
-  for (const sub of ['sendgrid', 'twilio']) {
-    assert.equal(manifest.exports[`./${sub}`].types, `./dist/delivery/${sub}.d.ts`);
-    assert.ok(existsSync(join(installed, 'dist', 'delivery', `${sub}.d.ts`)));
-  }
   assert.equal(manifest.peerDependenciesMeta.twilio.optional, true);
   assert.equal(manifest.peerDependenciesMeta['@sendgrid/mail'].optional, true);
 });
