@@ -13,7 +13,10 @@ import { errorHandler, jsonOnly, noStore, notFound } from './http.js';
 import type { FactorName } from './keys.js';
 import { type MfaOptions, parseOptions } from './options.js';
 import { createRequireMfa } from './require-mfa.js';
+import { routerDiagnostics } from './router-diagnostics.js';
+import { createSessionWrapper } from './session-middleware.js';
 import { statusRoute } from './status-route.js';
+import { MemoryStore } from './stores/memory-store.js';
 import { userIdOf } from './user-id.js';
 
 export interface Mfa {
@@ -25,6 +28,12 @@ export interface Mfa {
   factors: (userId: string | number) => Promise<FactorName[]>;
   /** For the app's own tools: list, remove and reset a user's factors, clear locks. */
   admin: MfaAdmin;
+  /**
+   * Wraps the session middleware so a session-store failure is a 503 `unavailable` (JSON, or a
+   * small page for browsers) for every request instead of express-session's 500:
+   * `app.use(mfa.session(session({ ... })))`, before the router and the app's routes.
+   */
+  session: (middleware: RequestHandler) => RequestHandler;
 }
 
 /** Every factor the router serves, strongest first: the order `factors` lists them in. */
@@ -34,9 +43,14 @@ function factorDefinitions(): FactorDefinition[] {
 
 export function createMfa(options: MfaOptions): Mfa {
   const config = parseOptions(options);
+  if (process.env.NODE_ENV === 'production' && config.store instanceof MemoryStore) {
+    config.logger.warn(
+      'express-mfa: MemoryStore under NODE_ENV=production keeps MFA records in this process only (lost on restart, not shared between instances): use RedisStore.',
+    );
+  }
   const core = createCore(config, factorDefinitions());
   const router = asyncRouter();
-  router.use(noStore, jsonOnly);
+  router.use(routerDiagnostics(config), noStore, jsonOnly);
   router.get('/', statusRoute(core));
   for (const factor of core.definitions) router.use(factor.path, factor.routes(core));
   // Not a factor: recovery replaces factors, it never satisfies the guard.
@@ -63,5 +77,6 @@ export function createMfa(options: MfaOptions): Mfa {
       return core.factors(id);
     },
     admin: createAdmin(core),
+    session: createSessionWrapper(config),
   };
 }

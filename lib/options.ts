@@ -293,6 +293,14 @@ export function parseOptions(input: unknown): MfaConfig {
     fail(`\`store\` does not implement the Store contract: missing ${missing.join(', ')}.`);
 
   const secrets = typeof o.secret === 'string' ? [o.secret] : o.secret;
+  if (
+    o.secret instanceof Uint8Array ||
+    (Array.isArray(secrets) && secrets.some((s) => s instanceof Uint8Array))
+  ) {
+    fail(
+      "`secret` must be a string, not a Buffer: pass a string of at least 32 characters, e.g. buffer.toString('base64').",
+    );
+  }
   if (!Array.isArray(secrets) || secrets.length === 0) {
     fail('`secret` is required: a string of at least 32 characters (or [current, ...previous] to rotate).');
   }
