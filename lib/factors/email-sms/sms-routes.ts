@@ -10,7 +10,7 @@ import { keys } from '../../keys.js';
 import { elevateSession } from '../../session.js';
 import { codeKeys, smsRecordKeys } from './code-keys.js';
 import { type CodeTarget, createCodeService } from './code-service.js';
-import { parsePhone } from './phone.js';
+import { parsePhone, phoneLibrary } from './phone.js';
 import { createMessageRenderer } from './render-message.js';
 
 /** A phone number at rest: encrypted (it is personal data), bound to the user by the cipher's context. */
@@ -37,6 +37,8 @@ export function smsRoutes(core: MfaCore): Router {
   const router = asyncRouter();
   // Without a sender the routes do not exist: the router answers 404 like any unknown route.
   if (!core.config.sms) return router;
+  // SMS is on: load the phone metadata now rather than on the first request.
+  phoneLibrary();
   const { store, keyring, config } = core;
   const codes = createCodeService(core);
   const render = createMessageRenderer(config);

@@ -1,5 +1,4 @@
 import type { Router } from 'express';
-import QRCode from 'qrcode';
 import { asyncRouter } from '../../async-router.js';
 import { codeBody, emptyBody } from '../../bodies.js';
 import type { Actor, MfaCore } from '../../core.js';
@@ -15,6 +14,10 @@ interface StoredSecret {
   createdAt?: number;
   expiresAt?: number;
 }
+
+let qrcode: Promise<typeof import('qrcode')> | undefined;
+/** qrcode, loaded once on the first setup: an app pays for it only when someone sets up TOTP. */
+const qrCodeLibrary = () => (qrcode ??= import('qrcode'));
 
 /**
  * The last accepted step must outlive every code it could block: a code for step s is accepted from
@@ -81,7 +84,8 @@ export function totpRoutes(core: MfaCore): Router {
     await store.set(keys.totpPending(who.userId), JSON.stringify(pending), config.totp.pendingTtlMs);
     const label = who.user?.email ?? who.user?.name ?? who.userId;
     const uri = totpUri(secret, config.issuer, label);
-    res.json({ secret, uri, qrCode: await QRCode.toDataURL(uri) });
+    const { toDataURL } = await qrCodeLibrary();
+    res.json({ secret, uri, qrCode: await toDataURL(uri) });
   });
 
   router.post('/confirm', async (req, res) => {
