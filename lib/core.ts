@@ -1,10 +1,10 @@
 import type { Request } from 'express';
 import { createKeyring, type Keyring } from './crypto.js';
+import { deliver } from './delivery/deliver.js';
 import type { EmailMessage } from './delivery/sender.js';
 import { MfaError } from './errors.js';
 import { createEmitter, type Emit, type MessagePurpose } from './events.js';
 import { backupCodeContext, generateBackupCodes } from './factors/backup-codes/backup-codes.js';
-import { deliver } from './factors/email-sms/deliver.js';
 import { emailAddressOf } from './factors/email-sms/email-address.js';
 import { createMessageRenderer } from './factors/email-sms/render-message.js';
 import type { FactorDefinition } from './factors/factor.js';

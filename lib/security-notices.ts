@@ -1,7 +1,7 @@
 import type { Request } from 'express';
 import type { MfaCore } from './core.js';
+import { deliver } from './delivery/deliver.js';
 import type { MfaEventInput } from './events.js';
-import { deliver } from './factors/email-sms/deliver.js';
 import { emailAddressOf } from './factors/email-sms/email-address.js';
 import type { NoticeValues } from './factors/email-sms/messages.js';
 import type { MessageRenderer } from './factors/email-sms/render-message.js';

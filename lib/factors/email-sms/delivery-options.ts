@@ -1,6 +1,7 @@
 import type { Request } from 'express';
 import type { EmailSender, SmsSender } from '../../delivery/sender.js';
-import { duration, fail, integer, type MfaUser, optionalObject } from '../../options.js';
+import { duration, fail, integer, optionalObject } from '../../option-validators.js';
+import type { MfaUser } from '../../options.js';
 import { MINUTE, SECOND } from '../../time.js';
 import { EMAIL_TEMPLATES, type MessageTemplates, TEMPLATE_NAMES } from './messages.js';
 import { phoneLibrary } from './phone.js';

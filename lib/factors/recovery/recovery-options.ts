@@ -1,5 +1,6 @@
 import type { Request } from 'express';
-import { type AppUser, duration, fail, integer, optionalObject } from '../../options.js';
+import { duration, fail, integer, optionalObject } from '../../option-validators.js';
+import type { AppUser } from '../../options.js';
 import { MINUTE } from '../../time.js';
 
 export type FindUserByEmail = (
