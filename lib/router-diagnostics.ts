@@ -25,12 +25,12 @@ export function routerDiagnostics(config: MfaConfig): RequestHandler {
       return next('router');
     }
     if (!req.session) {
-      if (!req.sessionStore) {
-        warnOnce(
-          'no-session',
-          'no session on the request: add the session middleware (app.use(mfa.session(session({ ... })))) before app.use(path, mfa.router).',
-        );
-      }
+      // express-session also goes on without a session while its store is disconnected, and leaves
+      // no trace of itself then: the sentence names both causes.
+      warnOnce(
+        'no-session',
+        'no session on the request: either no session middleware runs before app.use(path, mfa.router), or its store is not connected. Add app.use(mfa.session(session({ ... }))) before the router (mfa.session also reports store outages).',
+      );
       // The routes answer 503 `unavailable`: without a session nobody's state can be read.
       return next();
     }

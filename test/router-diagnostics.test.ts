@@ -29,7 +29,20 @@ test('no session middleware before the router: 503 and one sentence that says wh
   app.use(session({ secret: 's', resave: false, saveUninitialized: false })); // too late
   for (let i = 0; i < 3; i++) await supertest(app).post('/auth/mfa/totp/setup').send({}).expect(503);
   assert.deepEqual(logged, [
-    'express-mfa: no session on the request: add the session middleware (app.use(mfa.session(session({ ... })))) before app.use(path, mfa.router).',
+    'express-mfa: no session on the request: either no session middleware runs before app.use(path, mfa.router), or its store is not connected. Add app.use(mfa.session(session({ ... }))) before the router (mfa.session also reports store outages).',
+  ]);
+});
+
+test('a session store that never connects, without mfa.session: 503 and one sentence that says to wrap it', async () => {
+  const { mfa, logged } = mfaWith();
+  const store = new session.MemoryStore();
+  const app = express();
+  app.use(session({ store, secret: 's', resave: false, saveUninitialized: false }));
+  store.emit('disconnect'); // express-session now goes on without a session
+  app.use('/auth/mfa', mfa.router);
+  for (let i = 0; i < 3; i++) await supertest(app).post('/auth/mfa/totp/setup').send({}).expect(503);
+  assert.deepEqual(logged, [
+    'express-mfa: no session on the request: either no session middleware runs before app.use(path, mfa.router), or its store is not connected. Add app.use(mfa.session(session({ ... }))) before the router (mfa.session also reports store outages).',
   ]);
 });
 

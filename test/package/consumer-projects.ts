@@ -1,6 +1,6 @@
 import { execFile } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { cpSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -73,6 +73,12 @@ export async function consumerProject(
   if (existsSync(marker)) {
     await extractInto(dir, tarball);
   } else {
+    // Projects of this name from earlier dependency sets are stale now.
+    if (existsSync(cacheRoot)) {
+      for (const old of readdirSync(cacheRoot)) {
+        if (old.startsWith(`${name}-`)) rmSync(join(cacheRoot, old), { recursive: true, force: true });
+      }
+    }
     rmSync(dir, { recursive: true, force: true });
     mkdirSync(dir, { recursive: true });
     writeFileSync(join(dir, 'package.json'), `${JSON.stringify(manifest, null, 2)}\n`);

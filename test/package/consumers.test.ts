@@ -44,6 +44,17 @@ const SETS = {
     'connect-redis': '8.1.0',
     ioredis: '^6.0.0',
   },
+  // The Quick start against Express 4's types (@types/express 4), as an Express 4 app compiles it.
+  tsExpress4: {
+    typescript: '~5.9.3',
+    '@types/express': '^4.17.21',
+    '@types/express-session': '^1.18.2',
+    '@types/node': '^20.19.0',
+    express: '^4.21.2',
+    'express-session': EXPRESS_SESSION,
+    'connect-redis': '8.1.0',
+    ioredis: '^6.0.0',
+  },
   // Redis clients: node-redis 4/5 with connect-redis 9, and ioredis 5 (one copy installed), join
   // here with the RedisStore work, as sets `nodeRedis` and `ioredis5` with their programs below.
 } as const;
@@ -189,7 +200,7 @@ describe('consumers installed from the registry', { concurrency: true }, () => {
     );
     assert.equal(out.noSession.status, 503);
     assert.deepEqual(out.lines.noSession, [
-      'express-mfa: no session on the request: add the session middleware (app.use(mfa.session(session({ ... })))) before app.use(path, mfa.router).',
+      'express-mfa: no session on the request: either no session middleware runs before app.use(path, mfa.router), or its store is not connected. Add app.use(mfa.session(session({ ... }))) before the router (mfa.session also reports store outages).',
     ]);
     assert.deepEqual(out.noPath.body, { later: true });
     assert.deepEqual(out.lines.noPath, [
@@ -224,16 +235,30 @@ describe('consumers installed from the registry', { concurrency: true }, () => {
   });
 
   const TS_VARIANTS = {
-    'module nodenext (ESM project)': { type: 'module', compilerOptions: { module: 'nodenext' } },
-    'module node16 (CommonJS project)': { type: 'commonjs', compilerOptions: { module: 'node16' } },
+    'module nodenext (ESM project)': {
+      set: 'typescript',
+      type: 'module',
+      compilerOptions: { module: 'nodenext' },
+    },
+    'module node16 (CommonJS project)': {
+      set: 'typescript',
+      type: 'commonjs',
+      compilerOptions: { module: 'node16' },
+    },
     'moduleResolution bundler': {
+      set: 'typescript',
       type: 'module',
       compilerOptions: { module: 'esnext', moduleResolution: 'bundler', esModuleInterop: true },
     },
+    'module nodenext with Express 4 types': {
+      set: 'tsExpress4',
+      type: 'module',
+      compilerOptions: { module: 'nodenext' },
+    },
   } as const;
-  for (const [variant, { type, compilerOptions }] of Object.entries(TS_VARIANTS)) {
+  for (const [variant, { set, type, compilerOptions }] of Object.entries(TS_VARIANTS)) {
     test(`TypeScript strict, ${variant}: the README Quick start compiles unchanged`, async () => {
-      const dir = join(projects.typescript, `ts-${type}-${compilerOptions.module}`);
+      const dir = join(projects[set], `ts-${type}-${compilerOptions.module}`);
       rmSync(dir, { recursive: true, force: true });
       mkdirSync(dir, { recursive: true });
       writeFileSync(join(dir, 'package.json'), JSON.stringify({ type }));
@@ -251,11 +276,13 @@ describe('consumers installed from the registry', { concurrency: true }, () => {
         }),
       );
       writeFileSync(join(dir, 'quick-start.ts'), quickStart());
-      writeFileSync(
-        join(dir, 'passport-types.ts'),
-        readFileSync(join(projects.typescript, 'typescript', 'passport-types.ts'), 'utf8'),
-      );
-      const tsc = join(projects.typescript, 'node_modules', '.bin', 'tsc');
+      if (set === 'typescript') {
+        writeFileSync(
+          join(dir, 'passport-types.ts'),
+          readFileSync(join(projects[set], 'typescript', 'passport-types.ts'), 'utf8'),
+        );
+      }
+      const tsc = join(projects[set], 'node_modules', '.bin', 'tsc');
       const result = await exec(tsc, ['-p', dir], { cwd: dir, env: consumerEnv() }).then(
         () => '',
         (error: { stdout?: string }) => error.stdout ?? String(error),
