@@ -166,6 +166,12 @@ describe('consumers installed from the registry', { concurrency: true }, () => {
         assert.equal(out.setup.body.error, 'unauthenticated');
         assert.equal(out.badCode.status, 400);
         assert.equal(out.badCode.body.error, 'invalid_request');
+        assert.equal(out.notFound.status, 404);
+        assert.equal(out.notFound.body.error, 'not_found');
+        assert.equal(out.badJson.status, 400);
+        assert.equal(out.badJson.body.error, 'invalid_request');
+        assert.equal(out.form.status, 415);
+        assert.equal(out.form.body.error, 'unsupported_media_type');
         assert.deepEqual(out.alive.body, { alive: true });
         for (const answer of [out.outage, out.outageRouter]) {
           assert.equal(answer.status, 503);
