@@ -6,7 +6,10 @@ import { createRequire } from 'node:module';
  */
 function ownLocation(): string {
   const original = Error.prepareStackTrace;
+  const limit = Error.stackTraceLimit;
   try {
+    // An app may have turned stack traces off (stackTraceLimit = 0): one frame is all this needs.
+    Error.stackTraceLimit = Math.max(1, Number(limit) || 0);
     Error.prepareStackTrace = (_error, frames) => frames;
     const frames = new Error().stack as unknown as NodeJS.CallSite[];
     const file = frames[0]?.getFileName();
@@ -14,6 +17,7 @@ function ownLocation(): string {
     return file;
   } finally {
     Error.prepareStackTrace = original;
+    Error.stackTraceLimit = limit;
   }
 }
 
