@@ -43,20 +43,21 @@ export async function extractInto(dir: string, tarball: string): Promise<void> {
 }
 
 /**
- * A throwaway project with `dependencies` from the registry and express-mfa from the tarball,
+ * A throwaway project with `dependencies` from the registry and express-mfa from the tarball (none
+ * when `tarball` is undefined: a plain install of `dependencies`),
  * plus every fixture file. Installed once per distinct set of dependencies (ours included: a new
  * dependency of express-mfa means a new install), reused afterwards.
  */
 export async function consumerProject(
   name: string,
   dependencies: Record<string, string>,
-  tarball: string,
+  tarball: string | undefined,
 ): Promise<string> {
   const ours = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8'));
   const manifest = {
     name: `consumer-${name}`,
     private: true,
-    dependencies: { ...dependencies, 'express-mfa': 'file:./express-mfa.tgz' },
+    dependencies: tarball ? { ...dependencies, 'express-mfa': 'file:./express-mfa.tgz' } : dependencies,
   };
   const key = createHash('sha256')
     .update(
@@ -71,7 +72,7 @@ export async function consumerProject(
   const dir = join(cacheRoot, `${name}-${key}`);
   const marker = join(dir, '.installed');
   if (existsSync(marker)) {
-    await extractInto(dir, tarball);
+    if (tarball) await extractInto(dir, tarball);
   } else {
     // Projects of this name from earlier dependency sets are stale now.
     if (existsSync(cacheRoot)) {
@@ -82,7 +83,7 @@ export async function consumerProject(
     rmSync(dir, { recursive: true, force: true });
     mkdirSync(dir, { recursive: true });
     writeFileSync(join(dir, 'package.json'), `${JSON.stringify(manifest, null, 2)}\n`);
-    cpSync(tarball, join(dir, 'express-mfa.tgz'));
+    if (tarball) cpSync(tarball, join(dir, 'express-mfa.tgz'));
     // A real install: npm checks our peer ranges against what the consumer has (ERESOLVE otherwise).
     await exec('npm', ['install', '--no-audit', '--no-fund', '--loglevel=error'], {
       cwd: dir,
@@ -91,7 +92,7 @@ export async function consumerProject(
     });
     writeFileSync(marker, `${new Date().toISOString()}\n`);
   }
-  cpSync(fixtures, dir, { recursive: true });
+  if (tarball) cpSync(fixtures, dir, { recursive: true });
   return dir;
 }
 
