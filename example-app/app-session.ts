@@ -1,7 +1,6 @@
 import type { Request, RequestHandler } from 'express';
 import session from 'express-session';
 import { MINUTE } from '../lib/index.js';
-import { HttpError } from './http-errors.js';
 import type { User, UserDirectory } from './users.js';
 
 /** What the session remembers about the signed-in user (the app's primary login). */
@@ -41,13 +40,12 @@ export const save = (req: Request) =>
 export const destroy = (req: Request) =>
   new Promise<void>((resolve, reject) => req.session.destroy((err) => (err ? reject(err) : resolve())));
 
-/** The session middleware; it only fails when its store does: answer 503, never a guess about the user. */
-export function sessionMiddleware(opts: {
-  secret: string;
-  store: session.Store;
-  log: (line: string) => void;
-}): RequestHandler {
-  const sessions = session({
+/**
+ * express-session on the given store. The app wraps it in `mfa.session(...)`, which turns a store
+ * failure into a 503 `unavailable` for every request, never a guess about who is signed in.
+ */
+export function sessionMiddleware(opts: { secret: string; store: session.Store }): RequestHandler {
+  return session({
     name: COOKIE_NAME,
     secret: opts.secret,
     store: opts.store,
@@ -55,12 +53,4 @@ export function sessionMiddleware(opts: {
     saveUninitialized: false,
     cookie: { httpOnly: true, sameSite: 'lax', secure: 'auto', maxAge: 8 * 60 * MINUTE },
   });
-  return (req, res, next) =>
-    sessions(req, res, (err?: unknown) => {
-      if (!err) return next();
-      opts.log(`session store error: ${err instanceof Error ? err.message : String(err)}`);
-      next(
-        new HttpError(503, 'unavailable', 'Sessions are unavailable right now. Please try again shortly.'),
-      );
-    });
 }

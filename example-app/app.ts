@@ -57,6 +57,7 @@ export async function createExampleApp(
       store: stores.mfaStore,
       secret: mfaSecret,
       getUser: currentUser,
+      logger: { warn: log, error: (message, detail) => log(detail ? `${message} ${detail}` : message) },
       // An audit trail: events never carry a secret or a code, so they are safe to log whole.
       onEvent: (event: MfaEvent) => {
         const { type, userId, ...rest } = event;
@@ -101,7 +102,7 @@ export async function createExampleApp(
   // The messages the dev outbox kept (development only; no session needed).
   if (opts.delivery?.outboxes.length) app.use(devOutboxRouter(opts.delivery.outboxes));
 
-  app.use(sessionMiddleware({ secret: sessionSecret, store: stores.sessionStore, log }));
+  app.use(mfa.session(sessionMiddleware({ secret: sessionSecret, store: stores.sessionStore })));
   app.use(pages(currentUser));
   // The package's JSON API (it parses its own bodies).
   app.use('/auth/mfa', mfa.router);

@@ -2,10 +2,11 @@ import type { Request } from 'express';
 import type { MfaCore } from './core.js';
 import { type FactorDetails, factorDetails } from './factor-details.js';
 import type { FactorName } from './keys.js';
-import type { MfaUser } from './options.js';
+import type { AppUser, MfaUser } from './options.js';
+import { normalizeUser, userIdOf } from './user-id.js';
 
 /** A user id, or the app's user object (`{ id, email }`): with the object, email is listed and notified. */
-export type AdminUser = string | MfaUser;
+export type AdminUser = string | number | AppUser;
 
 /** `mfa.admin`: for the app's own tools (support desk, admin pages, scripts), never for end users. */
 export interface MfaAdmin {
@@ -32,12 +33,12 @@ export function createAdmin(core: MfaCore): MfaAdmin {
   const names = core.definitions.map((d) => d.name);
 
   function who(user: AdminUser): { userId: string; user: MfaUser | undefined } {
-    if (typeof user === 'string' && user !== '') return { userId: user, user: undefined };
-    if (typeof user === 'object' && user !== null && typeof user.id === 'string' && user.id !== '') {
-      return { userId: user.id, user };
-    }
+    const id = typeof user === 'object' ? undefined : userIdOf(user);
+    if (id !== undefined) return { userId: id, user: undefined };
+    const normalized = typeof user === 'object' && user !== null ? normalizeUser(user) : undefined;
+    if (normalized) return { userId: normalized.id, user: normalized };
     throw new TypeError(
-      'express-mfa admin: pass a user id (a non-empty string) or the user object { id, email? }',
+      'express-mfa admin: pass a user id (a non-empty string or a whole number) or the user object { id, email? }',
     );
   }
 

@@ -1,10 +1,10 @@
 import type { Request, Response } from 'express';
 import { createKeyring, type Keyring } from './crypto.js';
+import { deliver } from './delivery/deliver.js';
 import type { EmailMessage } from './delivery/sender.js';
 import { MfaError } from './errors.js';
 import { createEmitter, type Emit, type MessagePurpose } from './events.js';
 import { backupCodeContext, generateBackupCodes } from './factors/backup-codes/backup-codes.js';
-import { deliver } from './factors/email-sms/deliver.js';
 import { emailAddressOf } from './factors/email-sms/email-address.js';
 import { createMessageRenderer } from './factors/email-sms/render-message.js';
 import type { FactorDefinition } from './factors/factor.js';
@@ -24,6 +24,7 @@ import { completeSignIn } from './sign-in/complete-sign-in.js';
 import type { FailureState } from './stores/store.js';
 import { setDeviceCookie } from './trusted-devices/device-cookie.js';
 import { trustedDevices } from './trusted-devices/trusted-devices.js';
+import { normalizeUser } from './user-id.js';
 
 /** Who a request acts for. */
 export interface Actor {
@@ -96,10 +97,11 @@ export function createCore(config: MfaConfig, definitions: readonly FactorDefini
   function appUser(req: Request): MfaUser | undefined {
     const user = config.getUser(req);
     if (user === undefined || user === null) return undefined;
-    if (typeof user !== 'object' || typeof user.id !== 'string' || user.id === '') {
-      throw new Error('express-mfa: getUser(req) must return { id: string, ... } or undefined');
+    const normalized = typeof user === 'object' ? normalizeUser(user) : undefined;
+    if (!normalized) {
+      throw new Error('express-mfa: getUser(req) must return { id: string | number, ... } or undefined');
     }
-    return user;
+    return normalized;
   }
 
   /**

@@ -1,5 +1,6 @@
-import { type Request, type RequestHandler, type Response, Router } from 'express';
+import type { Request, RequestHandler, Response, Router } from 'express';
 import { createAdmin, type MfaAdmin } from './admin.js';
+import { asyncRouter } from './async-router.js';
 import { createCore } from './core.js';
 import { backupCodesFactor } from './factors/backup-codes/backup-codes-factor.js';
 import { emailFactor } from './factors/email-sms/email-factor.js';
@@ -13,11 +14,15 @@ import type { GuardOptions } from './guard/guard-options.js';
 import { returnToOf } from './guard/return-to.js';
 import { errorHandler, jsonOnly, noStore, notFound } from './http.js';
 import type { FactorName } from './keys.js';
-import { type MfaOptions, type MfaUser, parseOptions } from './options.js';
+import { type AppUser, type MfaOptions, parseOptions } from './options.js';
 import { createRequireMfa } from './require-mfa.js';
+import { routerDiagnostics } from './router-diagnostics.js';
+import { createSessionWrapper } from './session-middleware.js';
 import { createSignIn, type SignInResult } from './sign-in/sign-in.js';
 import { statusRoute } from './status-route.js';
+import { MemoryStore } from './stores/memory-store.js';
 import { trustedDeviceRoutes } from './trusted-devices/trusted-device-routes.js';
+import { userIdOf } from './user-id.js';
 
 export interface Mfa {
   /** Mount it: `app.use('/auth/mfa', mfa.router)`, after express-session. */
@@ -27,7 +32,7 @@ export interface Mfa {
    * user in through `onLogin` (`signed_in`), or leaves the session waiting for a second factor
    * (`mfa_required`) or for a first one (`enrol_required`). See "Sign-in with a second factor".
    */
-  signIn: (req: Request, res: Response, user: MfaUser) => Promise<SignInResult>;
+  signIn: (req: Request, res: Response, user: AppUser) => Promise<SignInResult>;
   /**
    * The guard: `app.post('/x', mfa.requireMfa(5 * MINUTE), handler)`. Default maxAge 5 minutes;
    * options `methods`, `sameClient`, `risk`, `onRequired` (see `GuardOptions`).
@@ -39,9 +44,15 @@ export interface Mfa {
    */
   returnTo: (req: Request) => string;
   /** The factors a user has, for the app's own pages and tools. */
-  factors: (userId: string) => Promise<FactorName[]>;
+  factors: (userId: string | number) => Promise<FactorName[]>;
   /** For the app's own tools: list, remove and reset a user's factors, clear locks. */
   admin: MfaAdmin;
+  /**
+   * Wraps the session middleware so a session-store failure is a 503 `unavailable` (JSON, or a
+   * small page for browsers) for every request instead of express-session's 500:
+   * `app.use(mfa.session(session({ ... })))`, before the router and the app's routes.
+   */
+  session: (middleware: RequestHandler) => RequestHandler;
 }
 
 /** Every factor the router serves, strongest first: the order `factors` lists them in. */
@@ -51,10 +62,15 @@ function factorDefinitions(): FactorDefinition[] {
 
 export function createMfa(options: MfaOptions): Mfa {
   const config = parseOptions(options);
+  if (process.env.NODE_ENV === 'production' && config.store instanceof MemoryStore) {
+    config.logger.warn(
+      'express-mfa: MemoryStore under NODE_ENV=production keeps MFA records in this process only (lost on restart, not shared between instances): use RedisStore.',
+    );
+  }
   const core = createCore(config, factorDefinitions());
-  const router = Router();
+  const router = asyncRouter();
   // Verifications record their client's fingerprint, keyed with this instance's secret (sameClient).
-  router.use(noStore, jsonOnly, bindFingerprint(clientFingerprint(core.keyring)));
+  router.use(routerDiagnostics(config), noStore, jsonOnly, bindFingerprint(clientFingerprint(core.keyring)));
   router.get('/', statusRoute(core));
   for (const factor of core.definitions) router.use(factor.path, factor.routes(core));
   // Not a factor: recovery replaces factors, it never satisfies the guard.
@@ -65,7 +81,10 @@ export function createMfa(options: MfaOptions): Mfa {
     errorHandler((error) => {
       // The client gets no detail; the operator needs it. Our errors never carry secrets or codes.
       // Only the stack: client libraries attach command arguments (ciphertexts, hashes) to their errors.
-      console.error('express-mfa: unexpected error', error instanceof Error ? error.stack : String(error));
+      config.logger.error(
+        'express-mfa: unexpected error',
+        error instanceof Error ? (error.stack ?? error.message) : String(error),
+      );
     }),
   );
   return {
@@ -73,7 +92,14 @@ export function createMfa(options: MfaOptions): Mfa {
     requireMfa: createRequireMfa(core),
     signIn: createSignIn(core),
     returnTo: returnToOf,
-    factors: (userId) => core.factors(userId),
+    factors: async (userId) => {
+      const id = userIdOf(userId);
+      if (id === undefined) {
+        throw new TypeError('mfa.factors(userId) takes a user id: a non-empty string or a whole number');
+      }
+      return core.factors(id);
+    },
     admin: createAdmin(core),
+    session: createSessionWrapper(config),
   };
 }

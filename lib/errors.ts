@@ -1,3 +1,5 @@
+import { brandedInstanceof } from './branded-instanceof.js';
+
 /** The one map of error codes the HTTP contract uses, with their status. */
 export const ERROR_STATUS = {
   invalid_request: 400,
@@ -39,8 +41,12 @@ export class MfaError extends Error {
   }
 }
 
+brandedInstanceof(MfaError, 'MfaError');
+
 /** Thrown by `createMfa` for bad options; `code` is stable, the message says how to fix it. */
 export class MfaOptionsError extends Error {
   override name = 'MfaOptionsError';
   readonly code = 'invalid_options';
 }
+
+brandedInstanceof(MfaOptionsError, 'MfaOptionsError');

@@ -48,7 +48,8 @@ export function errorHandler(report: (error: unknown) => void): ErrorRequestHand
   return (error, _req, res, next) => {
     if (res.headersSent) return next(error);
     if (error instanceof MfaError) return sendError(res, error);
-    if (error instanceof StoreUnavailableError) {
+    // By name too: a store built from the other build (ESM or CommonJS) of this package has its own class.
+    if (error instanceof StoreUnavailableError || (error as Error)?.name === 'StoreUnavailableError') {
       return sendError(res, new MfaError('unavailable', 'The MFA store is unavailable. Try again shortly.'));
     }
     const type = (error as { type?: unknown })?.type;

@@ -35,7 +35,7 @@ export type {
 } from './guard/guard-options.js';
 export { safeReturnTo } from './guard/return-to.js';
 export type { FactorName } from './keys.js';
-export type { AttemptLimitOptions, MfaOptions, MfaUser, TotpOptions } from './options.js';
+export type { AppUser, AttemptLimitOptions, MfaLogger, MfaOptions, MfaUser, TotpOptions } from './options.js';
 export type { MfaLocals } from './require-mfa.js';
 export type { MfaSessionState, PendingChallenge, SignInStage } from './session.js';
 export type { SignInResult } from './sign-in/sign-in.js';

@@ -1,6 +1,5 @@
 import type { Request } from 'express';
 import type { EmailSender, SmsSender } from './delivery/sender.js';
-import { MfaOptionsError } from './errors.js';
 import type { MfaEvent } from './events.js';
 import {
   type CodeOptions,
@@ -23,6 +22,7 @@ import {
 } from './factors/webauthn/webauthn-options.js';
 import { type OnRequired, type PagesOptions, parseOnRequired, parsePages } from './guard/guard-options.js';
 import { parseSignInOptions, type SignInConfig, type SignInOptions } from './sign-in/sign-in-options.js';
+import { checkKeys, duration, fail, integer, optionalObject } from './option-validators.js';
 import type { Store } from './stores/store.js';
 import { MINUTE } from './time.js';
 import {
@@ -30,6 +30,9 @@ import {
   type TrustedDeviceConfig,
   type TrustedDeviceOptions,
 } from './trusted-devices/trusted-device-options.js';
+
+// Still importable from here, for parsers written against this file.
+export { checkKeys, duration, fail, integer, optionalObject };
 
 /** The signed-in user as the app knows it. */
 export interface MfaUser {
@@ -39,6 +42,12 @@ export interface MfaUser {
   /** Language tag for the messages express-mfa sends (`'de'`, `'pt-BR'`); else Accept-Language decides. */
   locale?: string;
 }
+
+/**
+ * What `getUser` (and `findUserByEmail`) may return: the id may also be a number (SQL ids, as
+ * Passport's `req.user` carries them). express-mfa uses it as a string: `42` and `'42'` are one user.
+ */
+export type AppUser = Omit<MfaUser, 'id'> & { id: string | number };
 
 export interface AttemptLimitOptions {
   /** Failed attempts allowed per user and factor before the factor locks. Default 5. */
@@ -56,6 +65,12 @@ export interface TotpOptions {
   window?: number;
 }
 
+/** Where express-mfa reports what an operator must see: misuse (warn) and unexpected errors (error). */
+export interface MfaLogger {
+  warn(message: string): void;
+  error(message: string, detail?: string): void;
+}
+
 export interface MfaOptions {
   /** Name shown in authenticator apps and messages, e.g. 'Acme'. Required. */
   issuer: string;
@@ -67,11 +82,17 @@ export interface MfaOptions {
    */
   secret: string | readonly string[];
   /** The signed-in user from the app's primary login, or undefined. Called on every guarded request. Required. */
-  getUser: (req: Request) => MfaUser | undefined | null;
+  getUser: (req: Request) => AppUser | undefined | null;
   /** Receives audit events (never a secret or code). Errors it throws are ignored. */
   onEvent?: (event: MfaEvent) => void | Promise<void>;
   /** The clock, in ms since the epoch. Default `Date.now`; tests inject their own. */
   now?: () => number;
+  /**
+   * Receives one sentence per misuse (no session middleware, the router mounted without a path,
+   * `MemoryStore` in production) and the stack of unexpected errors (never secrets or codes).
+   * Default `console`.
+   */
+  logger?: MfaLogger;
   /** How recent an MFA must be to add, remove or regenerate factors (ms). Default 5 minutes. */
   freshMaxAgeMs?: number;
   /** Attempt limits for every factor. */
@@ -150,6 +171,7 @@ export interface MfaConfig {
   getUser: MfaOptions['getUser'];
   onEvent: NonNullable<MfaOptions['onEvent']> | undefined;
   now: () => number;
+  logger: MfaLogger;
   freshMaxAgeMs: number;
   limits: Required<AttemptLimitOptions>;
   totp: Required<TotpOptions>;
@@ -176,6 +198,7 @@ const TOP_KEYS = [
   'getUser',
   'onEvent',
   'now',
+  'logger',
   'freshMaxAgeMs',
   'limits',
   'totp',
@@ -210,68 +233,27 @@ const STORE_METHODS = [
   'ttl',
 ];
 
-export function fail(message: string): never {
-  throw new MfaOptionsError(`express-mfa: ${message}`);
-}
-
-function distance(a: string, b: string): number {
-  const row = Array.from({ length: b.length + 1 }, (_, i) => i);
-  for (let i = 1; i <= a.length; i++) {
-    let prev = row[0]!;
-    row[0] = i;
-    for (let j = 1; j <= b.length; j++) {
-      const current = row[j]!;
-      row[j] = Math.min(
-        row[j]! + 1,
-        row[j - 1]! + 1,
-        prev + (a[i - 1]!.toLowerCase() === b[j - 1]!.toLowerCase() ? 0 : 1),
-      );
-      prev = current;
-    }
-  }
-  return row[b.length]!;
-}
-
-export function checkKeys(object: object, allowed: string[], where: string): void {
-  for (const key of Object.keys(object)) {
-    if (allowed.includes(key)) continue;
-    const near = allowed.filter((k) => distance(k, key) <= Math.max(2, Math.floor(k.length / 3)));
-    const hint = near.length > 0 ? ` Did you mean \`${near[0]}\`?` : ` Known options: ${allowed.join(', ')}.`;
-    fail(`unknown option \`${where}${key}\`.${hint}`);
-  }
-}
-
-export function optionalObject(value: unknown, name: string, allowed: string[]): Record<string, unknown> {
-  if (value === undefined) return {};
-  if (typeof value !== 'object' || value === null || Array.isArray(value))
-    fail(`\`${name}\` must be an object.`);
-  checkKeys(value, allowed, `${name}.`);
-  return value as Record<string, unknown>;
-}
-
-/** Whole milliseconds, at least one second: `15` meant as minutes would otherwise switch a limit off. */
-export function duration(value: unknown, name: string, fallback: number): number {
-  if (value === undefined) return fallback;
-  if (typeof value !== 'number' || !Number.isInteger(value) || value < 1000) {
-    fail(
-      `\`${name}\` must be whole milliseconds of at least 1000, got ${String(value)}. Durations are in ms: did you mean ${String(value)} * MINUTE?`,
-    );
-  }
-  return value;
-}
-
-export function integer(value: unknown, name: string, fallback: number, min: number, max: number): number {
-  if (value === undefined) return fallback;
-  if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > max) {
-    fail(`\`${name}\` must be a whole number from ${min} to ${max}, got ${String(value)}.`);
-  }
-  return value;
-}
-
 function fn<T>(value: unknown, name: string, required: boolean, example: string): T | undefined {
   if (value === undefined && !required) return undefined;
   if (typeof value !== 'function') fail(`\`${name}\` must be a function, like ${example}.`);
   return value as T;
+}
+
+function parseLogger(value: unknown): MfaLogger {
+  // Looked up on each call, so a console replaced later (tests, log shippers) is the one used.
+  if (value === undefined) {
+    return {
+      warn: (message) => console.warn(message),
+      error: (message, detail) =>
+        detail === undefined ? console.error(message) : console.error(message, detail),
+    };
+  }
+  const logger = value as Partial<MfaLogger> | null;
+  if (typeof logger?.warn !== 'function' || typeof logger.error !== 'function') {
+    fail('`logger` must have `warn(message)` and `error(message)` methods, like `console` or a pino logger.');
+  }
+  // Bound once: loggers such as pino rely on `this`.
+  return { warn: logger.warn.bind(logger), error: logger.error.bind(logger) };
 }
 
 /** Validates options once, at `createMfa`, and fills in every default. */
@@ -292,6 +274,14 @@ export function parseOptions(input: unknown): MfaConfig {
     fail(`\`store\` does not implement the Store contract: missing ${missing.join(', ')}.`);
 
   const secrets = typeof o.secret === 'string' ? [o.secret] : o.secret;
+  if (
+    o.secret instanceof Uint8Array ||
+    (Array.isArray(secrets) && secrets.some((s) => s instanceof Uint8Array))
+  ) {
+    fail(
+      "`secret` must be a string, not a Buffer: pass a string of at least 32 characters, e.g. buffer.toString('base64').",
+    );
+  }
   if (!Array.isArray(secrets) || secrets.length === 0) {
     fail('`secret` is required: a string of at least 32 characters (or [current, ...previous] to rotate).');
   }
@@ -313,6 +303,7 @@ export function parseOptions(input: unknown): MfaConfig {
     getUser: fn(o.getUser, 'getUser', true, '(req) => req.session.user')!,
     onEvent: fn(o.onEvent, 'onEvent', false, '(event) => log.info(event)'),
     now: fn<() => number>(o.now, 'now', false, '() => Date.now()') ?? Date.now,
+    logger: parseLogger(o.logger),
     freshMaxAgeMs: duration(o.freshMaxAgeMs, 'freshMaxAgeMs', 5 * MINUTE),
     limits: {
       maxFailures: integer(limits.maxFailures, 'limits.maxFailures', 5, 1, 1000),

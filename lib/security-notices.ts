@@ -1,7 +1,7 @@
 import type { Request } from 'express';
 import type { MfaCore } from './core.js';
+import { deliver } from './delivery/deliver.js';
 import type { MfaEventInput } from './events.js';
-import { deliver } from './factors/email-sms/deliver.js';
 import { emailAddressOf } from './factors/email-sms/email-address.js';
 import type { NoticeValues } from './factors/email-sms/messages.js';
 import type { MessageRenderer } from './factors/email-sms/render-message.js';
@@ -54,9 +54,9 @@ export function sendSecurityNotice(
   try {
     content = render.securityNoticeEmail({ issuer: core.config.issuer, ...notice }, req, user);
   } catch (error) {
-    console.error(
+    core.config.logger.error(
       'express-mfa: the securityNoticeEmail template failed',
-      error instanceof Error ? error.stack : error,
+      error instanceof Error ? (error.stack ?? error.message) : String(error),
     );
     return;
   }

@@ -1,6 +1,7 @@
+/// <reference types="express-session" preserve="true" />
+// The reference brings in express-session's `req.session` typing, which the declaration below
+// extends; an `import type {}` would be dropped from the emitted .d.ts, orphaning the augmentation.
 import type { Request } from 'express';
-// Brings in express-session's `req.session` typing, which the declaration below extends.
-import type {} from 'express-session';
 import { MfaError } from './errors.js';
 import { fingerprintOf } from './guard/client-fingerprint.js';
 import type { FactorName } from './keys.js';

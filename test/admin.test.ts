@@ -99,7 +99,8 @@ describe('mfa.admin', () => {
     await assert.rejects(t.mfa.admin.removeFactor('ada', 'email'), /implicit factor/);
     await assert.rejects(t.mfa.admin.removeFactor('ada', 'password' as never), TypeError);
     await assert.rejects(t.mfa.admin.removeFactor('', 'totp'), TypeError);
-    await assert.rejects(t.mfa.admin.factors({ id: 3 } as never), TypeError);
+    await assert.rejects(t.mfa.admin.factors({ id: 3.5 } as never), TypeError);
+    await assert.rejects(t.mfa.admin.factors({ id: '' }), TypeError);
     await assert.rejects(t.mfa.admin.unlock('ada', 'nope' as never), TypeError);
   });
 

@@ -1,3 +1,5 @@
+import { brandedInstanceof } from '../branded-instanceof.js';
+
 /** Why a provider did not take a message: it did not answer in time, refused it, or was not reached. */
 export type DeliveryFailure = 'timeout' | 'rejected' | 'unreachable';
 
@@ -17,6 +19,8 @@ export class DeliveryError extends Error {
     super(message);
   }
 }
+
+brandedInstanceof(DeliveryError, 'DeliveryError');
 
 /**
  * Settles like `promise`, or rejects with a `timeout` DeliveryError after `ms`. The SDK request may

@@ -1,6 +1,10 @@
-import sendgridMail from '@sendgrid/mail';
+import type SendgridMail from '@sendgrid/mail';
 import { checkTimeout, DeliveryError, withTimeout } from './delivery-error.js';
+import { requirePeer } from './require-peer.js';
 import type { EmailSender } from './sender.js';
+
+// An optional peer: without it, importing express-mfa/sendgrid says what to install.
+const sendgridMail = requirePeer<typeof SendgridMail>('@sendgrid/mail', 'express-mfa/sendgrid');
 
 /** `@sendgrid/mail`'s MailService (its typings only expose the default instance). */
 type MailService = typeof sendgridMail;

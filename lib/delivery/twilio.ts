@@ -1,6 +1,10 @@
-import twilio from 'twilio';
+import type Twilio from 'twilio';
 import { checkTimeout, DeliveryError, withTimeout } from './delivery-error.js';
+import { requirePeer } from './require-peer.js';
 import type { SmsSender } from './sender.js';
+
+// An optional peer: without it, importing express-mfa/twilio says what to install.
+const twilio = requirePeer<typeof Twilio>('twilio', 'express-mfa/twilio');
 
 /** What the adapter uses of a Twilio client: `twilio(accountSid, authToken, opts)` returns one. */
 export interface TwilioMessagesClient {

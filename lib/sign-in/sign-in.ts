@@ -2,10 +2,11 @@ import type { Request, Response } from 'express';
 import type { MfaCore } from '../core.js';
 import { MfaError } from '../errors.js';
 import type { FactorName } from '../keys.js';
-import type { MfaUser } from '../options.js';
+import type { AppUser, MfaUser } from '../options.js';
 import { regenerateSession, saveSession } from '../session.js';
 import { StoreUnavailableError } from '../stores/store.js';
 import { readCookie, setDeviceCookie } from '../trusted-devices/device-cookie.js';
+import { normalizeUser } from '../user-id.js';
 import { completeSignIn } from './complete-sign-in.js';
 import { enrolmentDecision } from './enrolment-decision.js';
 
@@ -25,10 +26,10 @@ const unavailable = () => new MfaError('unavailable', 'The session store is unav
 
 /** The parts of the app's user a pending session keeps (the session is plaintext in its store). */
 function checkedUser(user: unknown): MfaUser {
-  const u = user as Partial<MfaUser> | null | undefined;
-  if (typeof u !== 'object' || u === null || typeof u.id !== 'string' || u.id === '') {
+  const u = typeof user === 'object' && user !== null ? normalizeUser(user) : undefined;
+  if (!u) {
     throw new TypeError(
-      'express-mfa: mfa.signIn(req, res, user) needs the user as { id: string, email?, name? }',
+      'express-mfa: mfa.signIn(req, res, user) needs the user as { id: string | number, email?, name? }',
     );
   }
   const kept: MfaUser = { id: u.id };
@@ -46,7 +47,7 @@ function checkedUser(user: unknown): MfaUser {
  */
 export function createSignIn(core: MfaCore) {
   const { config } = core;
-  return async function signIn(req: Request, res: Response, input: MfaUser): Promise<SignInResult> {
+  return async function signIn(req: Request, res: Response, input: AppUser): Promise<SignInResult> {
     try {
       return await run(req, res, input);
     } catch (error) {
@@ -58,7 +59,7 @@ export function createSignIn(core: MfaCore) {
     }
   };
 
-  async function run(req: Request, res: Response, input: MfaUser): Promise<SignInResult> {
+  async function run(req: Request, res: Response, input: AppUser): Promise<SignInResult> {
     const onLogin = config.onLogin;
     if (!onLogin) {
       throw new TypeError(

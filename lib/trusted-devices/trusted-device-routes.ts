@@ -1,4 +1,5 @@
-import { type Request, Router } from 'express';
+import type { Request, Router } from 'express';
+import { asyncRouter } from '../async-router.js';
 import { emptyBody } from '../bodies.js';
 import type { MfaCore } from '../core.js';
 import { MfaError } from '../errors.js';
@@ -17,7 +18,7 @@ export function deviceToken(core: MfaCore, req: Request): string | undefined {
  * must be able to act at once.
  */
 export function trustedDeviceRoutes(core: MfaCore): Router {
-  const router = Router();
+  const router = asyncRouter();
   const { devices, config } = core;
   // Off: the routes do not exist, and the router answers 404 like any unknown route.
   if (!devices || !config.trustedDevices) return router;

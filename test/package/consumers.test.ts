@@ -2,22 +2,79 @@ import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { before, test } from 'node:test';
+import { before, describe, test } from 'node:test';
+import {
+  consumerEnv,
+  consumerProject,
+  exec,
+  extractInto,
+  packTarball,
+  quickStart,
+  root,
+  runJson,
+} from './consumer-projects.js';
 
-// The consumer lives inside the repo (.tmp/ is git-ignored) so the packed package finds its
-// dependencies in our node_modules, as it would in an app's, without a network install.
-const root = new URL('../..', import.meta.url).pathname;
+// The local consumer lives inside the repo (.tmp/ is git-ignored) so the packed package finds the
+// optional SDKs in our node_modules, for the adapter tests; the matrix below installs real
+// consumers from the registry, outside the repo.
 const work = join(root, '.tmp', 'consumer');
 const installed = join(work, 'node_modules', 'express-mfa');
 
-before(() => {
+const EXPRESS_SESSION = '^1.18.1';
+/** The dependency sets of the consumer projects (each installed once, then cached). */
+const SETS = {
+  express4: {
+    express: '^4.21.2',
+    'express-session': EXPRESS_SESSION,
+    passport: '^0.7.0',
+    'passport-local': '^1.0.0',
+    'cookie-session': '^2.1.0',
+    otplib: '^13.5.0',
+  },
+  express5: { express: '^5.1.0', 'express-session': EXPRESS_SESSION },
+  jest: { jest: '^30.0.0', express: '^5.1.0', 'express-session': EXPRESS_SESSION },
+  typescript: {
+    typescript: '~5.9.3',
+    '@types/express': '^5.0.3',
+    '@types/express-session': '^1.18.2',
+    '@types/node': '^20.19.0',
+    '@types/passport': '^1.0.17',
+    express: '^5.1.0',
+    'express-session': EXPRESS_SESSION,
+    'connect-redis': '8.1.0',
+    ioredis: '^6.0.0',
+  },
+  // The Quick start against Express 4's types (@types/express 4), as an Express 4 app compiles it.
+  tsExpress4: {
+    typescript: '~5.9.3',
+    '@types/express': '^4.17.21',
+    '@types/express-session': '^1.18.2',
+    '@types/node': '^20.19.0',
+    express: '^4.21.2',
+    'express-session': EXPRESS_SESSION,
+    'connect-redis': '8.1.0',
+    ioredis: '^6.0.0',
+  },
+  // Redis clients: node-redis 4/5 with connect-redis 9, and ioredis 5 (one copy installed), join
+  // here with the RedisStore work, as sets `nodeRedis` and `ioredis5` with their programs below.
+} as const;
+type SetName = keyof typeof SETS;
+
+let tarball: string;
+const projects = {} as Record<SetName, string>;
+
+before(async () => {
   // `npm pack` runs the prepack build first, so this always tests the current sources.
+  tarball = await packTarball();
   rmSync(work, { recursive: true, force: true });
-  mkdirSync(installed, { recursive: true });
-  const [packed] = JSON.parse(
-    execFileSync('npm', ['pack', '--json', '--pack-destination', work], { cwd: root, encoding: 'utf8' }),
+  mkdirSync(work, { recursive: true });
+  await extractInto(work, tarball);
+  // Independent projects: installed (first run) or refreshed (later runs) side by side.
+  await Promise.all(
+    (Object.keys(SETS) as SetName[]).map(async (name) => {
+      projects[name] = await consumerProject(name, SETS[name], tarball);
+    }),
   );
-  execFileSync('tar', ['-xzf', join(work, packed.filename), '-C', installed, '--strip-components=1']);
 });
 
 const run = (file: string, source: string) => {
@@ -39,18 +96,37 @@ test('an ESM app can import the packed package', () => {
   assert.equal(out, 'function function 60000');
 });
 
-test('the tarball ships the build and its types, not the sources or tests', () => {
+test('the tarball ships both builds with their types and the licence, not the sources, tests or maps', () => {
   const manifest = JSON.parse(readFileSync(join(installed, 'package.json'), 'utf8'));
-  assert.equal(manifest.exports['.'].types, './dist/index.d.ts');
-  assert.ok(existsSync(join(installed, 'dist', 'index.d.ts')));
-  assert.ok(existsSync(join(installed, 'dist', 'create-mfa.d.ts')));
+  for (const [sub, file] of [
+    ['.', 'index'],
+    ['./sendgrid', 'delivery/sendgrid'],
+    ['./twilio', 'delivery/twilio'],
+  ] as const) {
+    assert.deepEqual(manifest.exports[sub], {
+      import: { types: `./dist/${file}.d.ts`, default: `./dist/${file}.js` },
+      require: { types: `./dist/cjs/${file}.d.ts`, default: `./dist/cjs/${file}.js` },
+    });
+    for (const built of [
+      `dist/${file}.js`,
+      `dist/${file}.d.ts`,
+      `dist/cjs/${file}.js`,
+      `dist/cjs/${file}.d.ts`,
+    ]) {
+      assert.ok(existsSync(join(installed, built)), built);
+    }
+  }
+  assert.equal(JSON.parse(readFileSync(join(installed, 'dist/cjs/package.json'), 'utf8')).type, 'commonjs');
+  assert.match(
+    readFileSync(join(installed, 'LICENSE'), 'utf8'),
+    /MIT License[\s\S]*express-mfa contributors/,
+  );
+  // No source maps: they would point at sources the package does not ship.
+  const files = execFileSync('find', [join(installed, 'dist'), '-name', '*.map'], { encoding: 'utf8' });
+  assert.equal(files.trim(), '');
   assert.ok(!existsSync(join(installed, 'lib')));
   assert.ok(!existsSync(join(installed, 'test')));
   assert.ok(!existsSync(join(installed, 'example-app')));
-  for (const sub of ['sendgrid', 'twilio']) {
-    assert.equal(manifest.exports[`./${sub}`].types, `./dist/delivery/${sub}.d.ts`);
-    assert.ok(existsSync(join(installed, 'dist', 'delivery', `${sub}.d.ts`)));
-  }
   assert.equal(manifest.peerDependenciesMeta.twilio.optional, true);
   assert.equal(manifest.peerDependenciesMeta['@sendgrid/mail'].optional, true);
 });
@@ -72,4 +148,152 @@ test('the SendGrid and Twilio adapters load from their subpaths, in ESM and Comm
     `const { sendgridEmail } = require('express-mfa/sendgrid');\nconst { twilioSms } = require('express-mfa/twilio');${adapters}`,
   );
   assert.equal(cjs, 'function function');
+});
+
+const STORE_DOWN =
+  'express-mfa: the session store failed: Connection is closed.; every request is answered 503 until it recovers.';
+
+describe('consumers installed from the registry', { concurrency: true }, () => {
+  for (const [set, major] of [
+    ['express4', '4'],
+    ['express5', '5'],
+  ] as const) {
+    for (const file of ['app.cjs', 'app.mjs']) {
+      test(`Express ${major}, ${file.endsWith('.cjs') ? 'CommonJS' : 'ESM'}: async errors answer, outages are 503 JSON, the process lives`, async () => {
+        const out = await runJson(projects[set], file);
+        assert.equal(out.express.split('.')[0], major);
+        assert.equal(out.setup.status, 401);
+        assert.equal(out.setup.body.error, 'unauthenticated');
+        assert.equal(out.badCode.status, 400);
+        assert.equal(out.badCode.body.error, 'invalid_request');
+        assert.equal(out.notFound.status, 404);
+        assert.equal(out.notFound.body.error, 'not_found');
+        assert.equal(out.badJson.status, 400);
+        assert.equal(out.badJson.body.error, 'invalid_request');
+        assert.equal(out.form.status, 415);
+        assert.equal(out.form.body.error, 'unsupported_media_type');
+        assert.deepEqual(out.alive.body, { alive: true });
+        for (const answer of [out.outage, out.outageRouter]) {
+          assert.equal(answer.status, 503);
+          assert.match(answer.type, /application\/json/);
+          assert.equal(answer.body.error, 'unavailable');
+        }
+        assert.equal(out.mfaErrorClass, true);
+        assert.deepEqual(out.lines, [STORE_DOWN]);
+      });
+    }
+  }
+
+  test('Passport with numeric ids: enrol, verify, the guard and the admin API see one user', async () => {
+    const out = await runJson(projects.express4, 'passport.cjs');
+    assert.deepEqual(out.login.body, { id: 42 });
+    assert.equal(out.setup, 200);
+    assert.deepEqual(out.confirm, { status: 200, backupCodes: 10 });
+    assert.deepEqual(out.guarded.body, { id: 42 });
+    assert.equal(out.status, '42');
+    assert.deepEqual(out.factorsByNumber, ['totp', 'backup_codes']);
+    assert.deepEqual(out.factorsByString, ['totp', 'backup_codes']);
+    assert.deepEqual(out.adminByNumber, ['totp', 'backup_codes']);
+    assert.equal(out.twilio, 'express-mfa: install twilio to use express-mfa/twilio (npm install twilio).');
+  });
+
+  test('each misuse is one logged sentence, once', async () => {
+    const out = await runJson(projects.express4, 'misuse.mjs', { NODE_ENV: 'production' });
+    assert.equal(out.lines.production.length, 1);
+    assert.match(
+      out.lines.production[0],
+      /^express-mfa: MemoryStore under NODE_ENV=production .*use RedisStore\.$/,
+    );
+    assert.equal(out.noSession.status, 503);
+    assert.deepEqual(out.lines.noSession, [
+      'express-mfa: no session on the request: either no session middleware runs before app.use(path, mfa.router), or its store is not connected. Add app.use(mfa.session(session({ ... }))) before the router (mfa.session also reports store outages).',
+    ]);
+    assert.deepEqual(out.noPath.body, { later: true });
+    assert.deepEqual(out.lines.noPath, [
+      "express-mfa: the router is mounted without a path: use app.use('/auth/mfa', mfa.router). It ignores every request until then.",
+    ]);
+    assert.equal(out.cookieSession.status, 503);
+    assert.deepEqual(out.lines.cookieSession, [
+      'express-mfa: the session middleware cannot regenerate or save sessions (cookie-session cannot): use express-session.',
+    ]);
+    assert.equal(out.neverConnects.status, 503);
+    assert.deepEqual(out.lines.neverConnects, [
+      'express-mfa: the session store is not connected (express-session went on without a session); every request is answered 503 until it recovers.',
+    ]);
+    assert.match(out.bufferSecret, /`secret` must be a string, not a Buffer/);
+    assert.equal(
+      out.sendgrid,
+      'express-mfa: install @sendgrid/mail to use express-mfa/sendgrid (npm install @sendgrid/mail).',
+    );
+  });
+
+  test("Jest's CommonJS runtime loads the package and its router answers", async () => {
+    const dir = projects.jest;
+    const { stderr } = await exec(
+      join(dir, 'node_modules', '.bin', 'jest'),
+      ['--ci', '--rootDir', dir, 'jest/'],
+      {
+        cwd: dir,
+        env: consumerEnv(),
+      },
+    );
+    assert.match(stderr, /Tests:\s+1 passed, 1 total/);
+  });
+
+  const TS_VARIANTS = {
+    'module nodenext (ESM project)': {
+      set: 'typescript',
+      type: 'module',
+      compilerOptions: { module: 'nodenext' },
+    },
+    'module node16 (CommonJS project)': {
+      set: 'typescript',
+      type: 'commonjs',
+      compilerOptions: { module: 'node16' },
+    },
+    'moduleResolution bundler': {
+      set: 'typescript',
+      type: 'module',
+      compilerOptions: { module: 'esnext', moduleResolution: 'bundler', esModuleInterop: true },
+    },
+    'module nodenext with Express 4 types': {
+      set: 'tsExpress4',
+      type: 'module',
+      compilerOptions: { module: 'nodenext' },
+    },
+  } as const;
+  for (const [variant, { set, type, compilerOptions }] of Object.entries(TS_VARIANTS)) {
+    test(`TypeScript strict, ${variant}: the README Quick start compiles unchanged`, async () => {
+      const dir = join(projects[set], `ts-${type}-${compilerOptions.module}`);
+      rmSync(dir, { recursive: true, force: true });
+      mkdirSync(dir, { recursive: true });
+      writeFileSync(join(dir, 'package.json'), JSON.stringify({ type }));
+      writeFileSync(
+        join(dir, 'tsconfig.json'),
+        JSON.stringify({
+          compilerOptions: {
+            strict: true,
+            target: 'es2022',
+            noEmit: true,
+            types: ['node'],
+            ...compilerOptions,
+          },
+          include: ['*.ts'],
+        }),
+      );
+      writeFileSync(join(dir, 'quick-start.ts'), quickStart());
+      if (set === 'typescript') {
+        writeFileSync(
+          join(dir, 'passport-types.ts'),
+          readFileSync(join(projects[set], 'typescript', 'passport-types.ts'), 'utf8'),
+        );
+      }
+      const tsc = join(projects[set], 'node_modules', '.bin', 'tsc');
+      const result = await exec(tsc, ['-p', dir], { cwd: dir, env: consumerEnv() }).then(
+        () => '',
+        (error: { stdout?: string }) => error.stdout ?? String(error),
+      );
+      assert.equal(result, '', 'tsc reports no errors');
+    });
+  }
 });

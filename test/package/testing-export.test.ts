@@ -83,8 +83,11 @@ test('express-mfa/postgres loads in ESM and CommonJS', () => {
 
 test('the testing and postgres subpaths ship with types; nothing in the build loads pg at runtime', () => {
   const manifest = JSON.parse(readFileSync(join(installed, 'package.json'), 'utf8'));
-  assert.equal(manifest.exports['./testing'].types, './dist/testing/index.d.ts');
-  assert.equal(manifest.exports['./postgres'].types, './dist/stores/postgres-store.d.ts');
+  // ESM and CommonJS builds, each with its own types.
+  assert.equal(manifest.exports['./testing'].import.types, './dist/testing/index.d.ts');
+  assert.equal(manifest.exports['./testing'].require.types, './dist/cjs/testing/index.d.ts');
+  assert.equal(manifest.exports['./postgres'].import.types, './dist/stores/postgres-store.d.ts');
+  assert.equal(manifest.exports['./postgres'].require.types, './dist/cjs/stores/postgres-store.d.ts');
   assert.equal(manifest.peerDependenciesMeta.pg.optional, true);
   const files = readdirSync(join(installed, 'dist'), { recursive: true, encoding: 'utf8' });
   const runtime = files.filter((f) => f.endsWith('.js'));
@@ -95,4 +98,5 @@ test('the testing and postgres subpaths ship with types; nothing in the build lo
   );
   assert.deepEqual(importsPg, []);
   assert.ok(runtime.includes(join('stores', 'postgres-store.js')));
+  assert.ok(runtime.includes(join('cjs', 'stores', 'postgres-store.js')));
 });

@@ -246,6 +246,26 @@ describe('mfa.signIn', () => {
     await agent.get('/guarded').expect(200);
   });
 
+  test('numeric ids (SQL ids through Passport) are the same user as their string', async () => {
+    const { t, secret } = await withTotp('42');
+    const agent = supertest.agent(t.app);
+    t.app.post('/test/password-numeric', async (req, res, next) => {
+      try {
+        res.json(await t.mfa.signIn(req, res, { id: 42, email: '42@example.com' }));
+      } catch (error) {
+        next(error);
+      }
+    });
+    const pending = await agent.post('/test/password-numeric').expect(200);
+    assert.deepEqual(pending.body, { status: 'mfa_required', factors: ['totp', 'backup_codes'] });
+    const ok = await agent
+      .post('/auth/mfa/totp/verify')
+      .send({ code: totpCode(secret, t.clock) })
+      .expect(200);
+    assert.equal(ok.body.signedIn, true);
+    assert.equal(t.logins.get('42'), 1);
+  });
+
   test('signIn without onLogin, or with a malformed user, is a clear programming error', async () => {
     const t = await makeSignInApp(redisClient(), { onLogin: undefined });
     const res = await supertest(t.app).post('/test/password?id=x');
@@ -253,7 +273,7 @@ describe('mfa.signIn', () => {
     const t2 = await makeSignInApp(redisClient());
     await assert.rejects(
       t2.mfa.signIn({ session: {} } as never, {} as never, { id: '' }),
-      /needs the user as \{ id: string/,
+      /needs the user as \{ id: string \| number/,
     );
     await assert.rejects(
       t.mfa.signIn({ session: {} } as never, {} as never, { id: 'x' }),

@@ -1,4 +1,5 @@
-import { Router } from 'express';
+import type { Router } from 'express';
+import { asyncRouter } from '../../async-router.js';
 import { codeBody, emptyBody } from '../../bodies.js';
 import type { MfaCore } from '../../core.js';
 import { MfaError } from '../../errors.js';
@@ -10,7 +11,7 @@ import { backupCodeContext, normalizeBackupCode } from './backup-codes.js';
 
 export function backupCodeRoutes(core: MfaCore): Router {
   const { store, keyring, config } = core;
-  const router = Router();
+  const router = asyncRouter();
 
   router.post('/verify', async (req, res) => {
     const { code, rememberDevice } = parseBody(codeBody, req.body);

@@ -1,5 +1,6 @@
 import type { Request } from 'express';
 import type { MfaCore } from '../../core.js';
+import { deliver } from '../../delivery/deliver.js';
 import type { EmailMessage, SmsMessage } from '../../delivery/sender.js';
 import { MfaError } from '../../errors.js';
 import { keys } from '../../keys.js';
@@ -7,7 +8,6 @@ import { limitedAttempt, tooManyAttempts } from '../../limits.js';
 import type { AttemptAction } from '../../stores/store.js';
 import { HOUR } from '../../time.js';
 import { type Channel, type CodePurpose, codeKeys } from './code-keys.js';
-import { deliver } from './deliver.js';
 import type { CodeMessageValues } from './messages.js';
 import { generateCode, normalizeCode } from './one-time-code.js';
 

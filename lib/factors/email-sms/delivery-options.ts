@@ -1,9 +1,10 @@
 import type { Request } from 'express';
-import { isSupportedCountry } from 'libphonenumber-js/mobile';
 import type { EmailSender, SmsSender } from '../../delivery/sender.js';
-import { duration, fail, integer, type MfaUser, optionalObject } from '../../options.js';
+import { duration, fail, integer, optionalObject } from '../../option-validators.js';
+import type { MfaUser } from '../../options.js';
 import { MINUTE, SECOND } from '../../time.js';
 import { EMAIL_TEMPLATES, type MessageTemplates, TEMPLATE_NAMES } from './messages.js';
+import { phoneLibrary } from './phone.js';
 
 export interface CodeOptions {
   /** Digits per code. Default 6 (NIST SP 800-63B's minimum for out-of-band codes). */
@@ -133,7 +134,7 @@ function countries(value: unknown): readonly string[] | undefined {
   }
   return o.allowedCountries.map((code: unknown) => {
     const upper = typeof code === 'string' ? code.toUpperCase() : '';
-    if (!isSupportedCountry(upper as never)) {
+    if (!phoneLibrary().isSupportedCountry(upper as never)) {
       fail(
         `\`phone.allowedCountries\` has ${JSON.stringify(code)}, which is not an ISO 3166-1 alpha-2 code like 'US'.`,
       );

@@ -1,4 +1,5 @@
-import { Router } from 'express';
+import type { Router } from 'express';
+import { asyncRouter } from '../../async-router.js';
 import { codeBody, emptyBody } from '../../bodies.js';
 import type { MfaCore } from '../../core.js';
 import { maskEmail } from '../../delivery/mask.js';
@@ -12,7 +13,7 @@ import { createMessageRenderer } from './render-message.js';
 
 /** `POST /email/send` and `POST /email/verify`: a code to the signed-in user's address on file. */
 export function emailRoutes(core: MfaCore): Router {
-  const router = Router();
+  const router = asyncRouter();
   // Without a sender the routes do not exist: the router answers 404 like any unknown route.
   if (!core.config.email) return router;
   const codes = createCodeService(core);

@@ -1,5 +1,17 @@
-import { parsePhoneNumberFromString } from 'libphonenumber-js/mobile';
 import { MfaError } from '../../errors.js';
+import { requireFromPackage } from '../../require-from-package.js';
+
+type PhoneLibrary = typeof import('libphonenumber-js/mobile');
+let library: PhoneLibrary | undefined;
+
+/**
+ * libphonenumber's metadata, loaded once when SMS is configured (or on first use): most apps have
+ * SMS off and never pay for it.
+ */
+export function phoneLibrary(): PhoneLibrary {
+  library ??= requireFromPackage<PhoneLibrary>('libphonenumber-js/mobile');
+  return library;
+}
 
 export interface ParsedPhone {
   /** E.164, like +14155552671: what is stored and sent to. */
@@ -25,7 +37,7 @@ export function parsePhone(input: string, allowedCountries: readonly string[] | 
   if (!/^\+[0-9\s().-]+$/.test(typed)) {
     throw bad('use digits only after the +, like +14155552671 (spaces and dashes are fine).');
   }
-  const parsed = parsePhoneNumberFromString(typed);
+  const parsed = phoneLibrary().parsePhoneNumberFromString(typed);
   if (!parsed?.isValid()) {
     throw bad('that is not a valid mobile number. Check the country code and the digits.');
   }

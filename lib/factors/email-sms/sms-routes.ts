@@ -1,5 +1,6 @@
-import { type Request, Router } from 'express';
+import type { Request, Router } from 'express';
 import { z } from 'zod';
+import { asyncRouter } from '../../async-router.js';
 import { codeBody, emptyBody } from '../../bodies.js';
 import type { MfaCore } from '../../core.js';
 import { maskPhone } from '../../delivery/mask.js';
@@ -8,7 +9,7 @@ import { withReturnTo } from '../../guard/return-to.js';
 import { parseBody } from '../../http.js';
 import { codeKeys, smsRecordKeys } from './code-keys.js';
 import { type CodeTarget, createCodeService } from './code-service.js';
-import { parsePhone } from './phone.js';
+import { parsePhone, phoneLibrary } from './phone.js';
 import { createMessageRenderer } from './render-message.js';
 
 /** A phone number at rest: encrypted (it is personal data), bound to the user by the cipher's context. */
@@ -32,9 +33,11 @@ export const phoneContext = (kind: 'bound' | 'pending', userId: string) => `sms-
  * second factor (send, verify); `GET /` shows it masked; `DELETE /` removes it.
  */
 export function smsRoutes(core: MfaCore): Router {
-  const router = Router();
+  const router = asyncRouter();
   // Without a sender the routes do not exist: the router answers 404 like any unknown route.
   if (!core.config.sms) return router;
+  // SMS is on: load the phone metadata now rather than on the first request.
+  phoneLibrary();
   const { store, keyring, config } = core;
   const codes = createCodeService(core);
   const render = createMessageRenderer(config);

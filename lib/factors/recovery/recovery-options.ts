@@ -1,10 +1,11 @@
 import type { Request } from 'express';
-import { duration, fail, integer, type MfaUser, optionalObject } from '../../options.js';
+import { duration, fail, integer, optionalObject } from '../../option-validators.js';
+import type { AppUser } from '../../options.js';
 import { MINUTE } from '../../time.js';
 
 export type FindUserByEmail = (
   email: string,
-) => Promise<MfaUser | undefined | null> | MfaUser | undefined | null;
+) => Promise<AppUser | undefined | null> | AppUser | undefined | null;
 
 /**
  * Ends every session of a user (see the `endSessions` option). `req` is the recovering request, e.g.

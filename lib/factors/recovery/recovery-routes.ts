@@ -1,5 +1,6 @@
-import { Router } from 'express';
+import type { Router } from 'express';
 import { z } from 'zod';
+import { asyncRouter } from '../../async-router.js';
 import type { MfaCore } from '../../core.js';
 import { MfaError } from '../../errors.js';
 import { parseBody } from '../../http.js';
@@ -36,7 +37,7 @@ const ACCEPTED = {
  * routes do not exist: the router answers 404 like any unknown route.
  */
 export function recoveryRoutes(core: MfaCore): Router {
-  const router = Router();
+  const router = asyncRouter();
   const recovery = core.config.recovery;
   if (!recovery) return router;
   const service = createRecoveryService(core, recovery);

@@ -7,6 +7,7 @@ import type { MfaUser } from '../../options.js';
 import { regenerateSession, saveSession } from '../../session.js';
 import type { AttemptAction } from '../../stores/store.js';
 import { HOUR } from '../../time.js';
+import { normalizeUser } from '../../user-id.js';
 import { generateRecoveryCode, normalizeRecoveryCode } from './recovery-code.js';
 import { recoveryKeys } from './recovery-keys.js';
 import type { RecoveryConfig } from './recovery-options.js';
@@ -78,12 +79,13 @@ export function createRecoveryService(core: MfaCore, recovery: RecoveryConfig) {
   async function findUser(email: string): Promise<MfaUser | undefined> {
     const user = await recovery.findUserByEmail(email);
     if (user === undefined || user === null) return undefined;
-    if (typeof user !== 'object' || typeof user.id !== 'string' || user.id === '') {
+    const normalized = typeof user === 'object' ? normalizeUser(user) : undefined;
+    if (!normalized) {
       throw new Error(
-        'express-mfa: findUserByEmail(email) must return { id: string, email, ... } or undefined',
+        'express-mfa: findUserByEmail(email) must return { id: string | number, email, ... } or undefined',
       );
     }
-    return user;
+    return normalized;
   }
 
   /**
@@ -101,9 +103,9 @@ export function createRecoveryService(core: MfaCore, recovery: RecoveryConfig) {
     } catch (error) {
       if (userId !== undefined) core.emit(req, userId, { type: 'recovery_requested', outcome: 'failed' });
       // Only the stack: store clients attach command arguments to their errors.
-      console.error(
+      core.config.logger.error(
         'express-mfa: a recovery request failed',
-        error instanceof Error ? error.stack : String(error),
+        error instanceof Error ? (error.stack ?? error.message) : String(error),
       );
     }
   }
@@ -209,9 +211,9 @@ export function createRecoveryService(core: MfaCore, recovery: RecoveryConfig) {
       try {
         await recovery.endSessions(user.id, req);
       } catch (error) {
-        console.error(
+        core.config.logger.error(
           'express-mfa: endSessions failed during recovery',
-          error instanceof Error ? error.stack : String(error),
+          error instanceof Error ? (error.stack ?? error.message) : String(error),
         );
         throw new MfaError(
           'unavailable',

@@ -1,5 +1,5 @@
-import { Router } from 'express';
-import QRCode from 'qrcode';
+import type { Router } from 'express';
+import { asyncRouter } from '../../async-router.js';
 import { codeBody, emptyBody } from '../../bodies.js';
 import type { Actor, MfaCore } from '../../core.js';
 import { MfaError } from '../../errors.js';
@@ -15,6 +15,10 @@ interface StoredSecret {
   expiresAt?: number;
 }
 
+let qrcode: Promise<typeof import('qrcode')> | undefined;
+/** qrcode, loaded once on the first setup: an app pays for it only when someone sets up TOTP. */
+const qrCodeLibrary = () => (qrcode ??= import('qrcode'));
+
 /**
  * The last accepted step must outlive every code it could block: a code for step s is accepted from
  * step s - window to s + window, so keep it (2 * window + 2) steps, plus a minute for clock skew.
@@ -24,7 +28,7 @@ const lastStepTtlMs = (window: number) => (2 * window + 2) * 30_000 + 60_000;
 export function totpRoutes(core: MfaCore): Router {
   const { store, keyring, config } = core;
   const context = (userId: string) => `totp:${userId}`;
-  const router = Router();
+  const router = asyncRouter();
 
   /** The stored record with its secret decrypted, plus the raw value (to detect a concurrent change). */
   async function readSecret(key: string, userId: string) {
@@ -80,7 +84,8 @@ export function totpRoutes(core: MfaCore): Router {
     await store.set(keys.totpPending(who.userId), JSON.stringify(pending), config.totp.pendingTtlMs);
     const label = who.user?.email ?? who.user?.name ?? who.userId;
     const uri = totpUri(secret, config.issuer, label);
-    res.json({ secret, uri, qrCode: await QRCode.toDataURL(uri) });
+    const { toDataURL } = await qrCodeLibrary();
+    res.json({ secret, uri, qrCode: await toDataURL(uri) });
   });
 
   router.post('/confirm', async (req, res) => {

@@ -1,9 +1,20 @@
 import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
-import { generateURI, ScureBase32Plugin, verifySync } from 'otplib';
+import { verifySync } from '@otplib/totp';
+import { generateTOTP } from '@otplib/uri';
+import { base32 as rfc4648 } from 'rfc4648';
 
 export type TotpAlgorithm = 'sha1' | 'sha256' | 'sha512';
 
-const base32 = new ScureBase32Plugin();
+/**
+ * otplib's base32 plugin on rfc4648 (RFC 4648 base32, dual CommonJS/ESM). otplib's own default
+ * pulls in ESM-only packages that Jest's CommonJS runtime cannot load.
+ */
+const base32 = {
+  name: 'rfc4648',
+  encode: (data: Uint8Array, options?: { padding?: boolean }) =>
+    rfc4648.stringify(data, { pad: options?.padding ?? true }),
+  decode: (text: string) => rfc4648.parse(text, { loose: true }),
+};
 
 /** otplib's HMAC through node:crypto (OpenSSL) rather than its pure-JS default (@noble/hashes). */
 const nodeCrypto = {
@@ -27,7 +38,7 @@ export function generateTotpSecret(): string {
 
 /** The otpauth:// URI authenticator apps scan. */
 export function totpUri(secret: string, issuer: string, label: string): string {
-  return generateURI({ issuer, label, secret });
+  return generateTOTP({ issuer, label, secret });
 }
 
 export interface TotpCheck {
@@ -61,6 +72,7 @@ export function matchTotpStep(check: TotpCheck): number | null {
       digits,
       algorithm: check.algorithm ?? 'sha1',
       crypto: nodeCrypto,
+      base32,
     });
     return result.valid && 'timeStep' in result ? result.timeStep : null;
   } catch {

@@ -1,4 +1,5 @@
-import { Router } from 'express';
+import type { Router } from 'express';
+import { asyncRouter } from '../../async-router.js';
 import type { Actor } from '../../core.js';
 import { MfaError } from '../../errors.js';
 import { parseBody } from '../../http.js';
@@ -11,7 +12,7 @@ const notFound = () => new MfaError('not_found', 'There is no such passkey on th
 /** `GET /credentials`, `PATCH` and `DELETE /credentials/:id`: managing the user's passkeys. */
 export function credentialRoutes(ctx: WebAuthnContext): Router {
   const { core, records } = ctx;
-  const router = Router();
+  const router = asyncRouter();
 
   async function find(userId: string, id: unknown): Promise<PasskeyRecord> {
     const record = typeof id === 'string' && isCredentialId(id) ? await records.get(userId, id) : undefined;

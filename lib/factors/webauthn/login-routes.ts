@@ -1,5 +1,6 @@
 import type { AuthenticationResponseJSON } from '@simplewebauthn/server';
-import { type Request, Router } from 'express';
+import type { Request, Router } from 'express';
+import { asyncRouter } from '../../async-router.js';
 import { emptyBody } from '../../bodies.js';
 import { MfaError } from '../../errors.js';
 import { parseBody } from '../../http.js';
@@ -24,7 +25,7 @@ type OnLogin = NonNullable<MfaOptions['onLogin']>;
 export function loginRoutes(ctx: WebAuthnContext, onLogin: OnLogin): Router {
   const { core, config, records } = ctx;
   const { store } = core;
-  const router = Router();
+  const router = asyncRouter();
   const client = (req: Request) => req.ip ?? 'unknown';
 
   /**

@@ -1,5 +1,6 @@
 import type { RegistrationResponseJSON } from '@simplewebauthn/server';
-import { Router } from 'express';
+import type { Router } from 'express';
+import { asyncRouter } from '../../async-router.js';
 import { emptyBody } from '../../bodies.js';
 import { MfaError } from '../../errors.js';
 import { parseBody } from '../../http.js';
@@ -18,7 +19,7 @@ const tooMany = () =>
 /** `POST /register/options` and `POST /register/verify`: adding a passkey. */
 export function registrationRoutes(ctx: WebAuthnContext): Router {
   const { core, config, records } = ctx;
-  const router = Router();
+  const router = asyncRouter();
 
   router.post('/register/options', async (req, res) => {
     parseBody(emptyBody, req.body);

@@ -1,5 +1,6 @@
 import type { AuthenticationResponseJSON } from '@simplewebauthn/server';
-import { Router } from 'express';
+import type { Router } from 'express';
+import { asyncRouter } from '../../async-router.js';
 import { emptyBody } from '../../bodies.js';
 import { withReturnTo } from '../../guard/return-to.js';
 import { parseBody } from '../../http.js';
@@ -11,7 +12,7 @@ import { noPasskeys, refuse, useAsSecondFactor, type WebAuthnContext } from './w
 /** `POST /verify/options` and `POST /verify/verify`: a passkey as second factor or step-up. */
 export function verificationRoutes(ctx: WebAuthnContext): Router {
   const { core, config, records } = ctx;
-  const router = Router();
+  const router = asyncRouter();
 
   router.post('/verify/options', async (req, res) => {
     parseBody(emptyBody, req.body);

@@ -1,20 +1,33 @@
 import { randomBytes } from 'node:crypto';
-import {
-  type AuthenticationResponseJSON,
-  type AuthenticatorTransport,
-  generateAuthenticationOptions,
-  generateRegistrationOptions,
-  type PublicKeyCredentialCreationOptionsJSON,
-  type PublicKeyCredentialRequestOptionsJSON,
-  type RegistrationResponseJSON,
-  verifyAuthenticationResponse,
-  verifyRegistrationResponse,
+import type {
+  AuthenticationResponseJSON,
+  AuthenticatorTransport,
+  PublicKeyCredentialCreationOptionsJSON,
+  PublicKeyCredentialRequestOptionsJSON,
+  RegistrationResponseJSON,
 } from '@simplewebauthn/server';
 import type { PasskeyRecord } from './passkey-records.js';
 import type { WebAuthnConfig } from './webauthn-options.js';
 
 // The SimpleWebAuthn calls, and the checks it leaves to the relying party. Nothing here knows
 // about Express, sessions or the store.
+
+let simpleWebAuthn: Promise<typeof import('@simplewebauthn/server')> | undefined;
+
+/**
+ * SimpleWebAuthn, loaded once on first use: an app without passkeys never pays for it (it is the
+ * heaviest import of the package). `preloadWebAuthn` starts the load when passkeys are configured.
+ */
+function webauthnLibrary() {
+  simpleWebAuthn ??= import('@simplewebauthn/server');
+  return simpleWebAuthn;
+}
+
+/** Starts loading SimpleWebAuthn now, so the first passkey request does not wait for it. */
+export function preloadWebAuthn(): void {
+  // A failure is reported by the request that needs the library; here it must not go unhandled.
+  webauthnLibrary().catch(() => {});
+}
 
 const TRANSPORTS = new Set(['ble', 'cable', 'hybrid', 'internal', 'nfc', 'smart-card', 'usb']);
 
@@ -32,7 +45,7 @@ const descriptor = (r: PasskeyRecord) => ({
   transports: r.transports as AuthenticatorTransport[],
 });
 
-export function registrationOptions(input: {
+export async function registrationOptions(input: {
   config: WebAuthnConfig;
   challenge: string;
   userHandle: string;
@@ -41,6 +54,7 @@ export function registrationOptions(input: {
   exclude: readonly PasskeyRecord[];
 }): Promise<PublicKeyCredentialCreationOptionsJSON> {
   const { config } = input;
+  const { generateRegistrationOptions } = await webauthnLibrary();
   return generateRegistrationOptions({
     rpName: config.rpName,
     rpID: config.rpId,
@@ -58,13 +72,14 @@ export function registrationOptions(input: {
   });
 }
 
-export function authenticationOptions(input: {
+export async function authenticationOptions(input: {
   config: WebAuthnConfig;
   challenge: string;
   /** The user's passkeys; none for a discoverable (usernameless) sign-in. */
   allow: readonly PasskeyRecord[];
   userVerification: 'preferred' | 'required';
 }): Promise<PublicKeyCredentialRequestOptionsJSON> {
+  const { generateAuthenticationOptions } = await webauthnLibrary();
   return generateAuthenticationOptions({
     rpID: input.config.rpId,
     challenge: bytes(input.challenge),
@@ -95,6 +110,7 @@ export async function checkRegistration(
   challenge: string,
 ): Promise<RegisteredCredential | null> {
   try {
+    const { verifyRegistrationResponse } = await webauthnLibrary();
     const result = await verifyRegistrationResponse({
       response,
       expectedChallenge: challenge,
@@ -146,6 +162,7 @@ export async function checkAssertion(input: {
   // SimpleWebAuthn verifies with whatever credential it is given: that it is the asserted one is ours to check.
   if (response.id !== record.id) return null;
   try {
+    const { verifyAuthenticationResponse } = await webauthnLibrary();
     const result = await verifyAuthenticationResponse({
       response,
       expectedChallenge: input.challenge,

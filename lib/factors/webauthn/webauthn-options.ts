@@ -1,4 +1,5 @@
-import { type AttemptLimitOptions, duration, fail, integer, optionalObject } from '../../options.js';
+import { duration, fail, integer, optionalObject } from '../../option-validators.js';
+import type { AttemptLimitOptions } from '../../options.js';
 import { MINUTE } from '../../time.js';
 
 export interface WebAuthnOptions {

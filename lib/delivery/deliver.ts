@@ -1,9 +1,9 @@
 import type { Request } from 'express';
-import type { MfaCore } from '../../core.js';
-import { DeliveryError, withTimeout } from '../../delivery/delivery-error.js';
-import { maskEmail, maskPhone } from '../../delivery/mask.js';
-import type { EmailMessage, SmsMessage } from '../../delivery/sender.js';
-import type { MessagePurpose } from '../../events.js';
+import type { MfaCore } from '../core.js';
+import type { MessagePurpose } from '../events.js';
+import { DeliveryError, withTimeout } from './delivery-error.js';
+import { maskEmail, maskPhone } from './mask.js';
+import type { EmailMessage, SmsMessage } from './sender.js';
 
 export type Delivery =
   | { channel: 'email'; purpose: MessagePurpose; message: EmailMessage }
