@@ -1,10 +1,10 @@
-import express, { type Request, type Response } from 'express';
+import express from 'express';
 import { createMfa, type Mfa, MfaError, type MfaEvent } from '../lib/index.js';
 import { accountApi } from './account-api.js';
 import { appSession, currentUserOf, sessionMiddleware, toSessionUser } from './app-session.js';
 import { devOutboxRouter, type ExampleDelivery } from './delivery.js';
 import { sessionEnder } from './end-sessions.js';
-import { errorHandler } from './http-errors.js';
+import { errorHandler, notFound } from './http-errors.js';
 import { pages, securityHeaders, staticFiles } from './pages.js';
 import { openStores } from './stores.js';
 import { UserDirectory } from './users.js';
@@ -108,9 +108,7 @@ export async function createExampleApp(
   // The app's own JSON API.
   app.use('/api', accountApi({ users, mfa, currentUser, delivery: opts.delivery }));
 
-  app.use((_req: Request, res: Response) => {
-    res.status(404).type('text/plain').send('Page not found.');
-  });
+  app.use(notFound);
   app.use(errorHandler(log));
 
   return { app, close: () => stores.close() };

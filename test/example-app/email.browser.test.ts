@@ -22,6 +22,8 @@ describe('example app: codes by email and text message', () => {
     site = await startExampleSite({ outbox: true, now: () => Date.now() + skewMs });
     ({ base, logs, pageErrors } = site);
     page = await site.newPage();
+    // The page's clock moves with the app's: resend countdowns end when the app's cooldown does.
+    await page.clock.install();
     outbox = await site.newPage({ context: page.context() });
   });
 
@@ -72,13 +74,23 @@ describe('example app: codes by email and text message', () => {
     // A wrong code is refused and keeps the user here.
     await page.locator('#email-verify-code').fill(code === '000000' ? '111111' : '000000');
     await page.locator('#email-verify-submit').click();
-    await page.locator('#error', { hasText: 'not valid' }).waitFor();
+    await page.locator('#email-verify-code-error', { hasText: 'That code is not right' }).waitFor();
+
+    // A reload keeps the code box (the code emailed still works) and the resend countdown.
+    await page.reload();
+    await page.locator('#email-verify-form').waitFor({ state: 'visible' });
+    assert.match(await text(page, '#email-sent'), /g\*\*\*@example\.com/);
+    assert.ok(await page.getByRole('button', { name: /Send a new code \(0:\d\d\)/ }).isDisabled());
+    assert.ok(
+      await page.getByRole('link', { name: 'dev outbox' }).first().isVisible(),
+      'dev: a link to the outbox',
+    );
 
     await page.locator('#email-verify-code').fill(code);
     await page.locator('#email-verify-submit').click();
     await page.waitForURL(`${base}/sensitive`);
     assert.equal(await text(page, '#notice'), 'Verified. You can continue.');
-    await page.locator('#sensitive-run').click();
+    // The export runs by itself after the step-up.
     await page.locator('#sensitive-result').waitFor({ state: 'visible' });
     assert.equal(await text(page, '#sensitive-result h2'), 'Your export is ready');
   });
@@ -116,9 +128,13 @@ describe('example app: codes by email and text message', () => {
     await page.locator('#sms-section').waitFor({ state: 'visible' });
     assert.match(await text(page, '#sms-to'), /2671/);
     await page.locator('#sms-send').click();
-    // Within 30 s of the confirmation code: the app asks the user to wait.
-    await page.locator('#error', { hasText: 'sent a moment ago' }).waitFor();
+    // Within 30 s of the confirmation code: the button counts down instead of failing.
+    await page.locator('#sms-sent', { hasText: 'sent a moment ago' }).waitFor();
+    const held = page.getByRole('button', { name: /Text me a code \(0:\d\d\)/ });
+    assert.ok(await held.isDisabled());
     skewMs += 31_000;
+    await page.clock.fastForward(31_000);
+    await page.getByRole('button', { name: 'Text me a code', exact: true }).waitFor();
     await page.locator('#sms-send').click();
     await page.locator('#sms-sent').waitFor({ state: 'visible' });
     await page.locator('#sms-verify-code').fill(await codeFromOutbox('sms', '+14155552671'));
