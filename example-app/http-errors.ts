@@ -1,4 +1,5 @@
 import type { NextFunction, Request, Response } from 'express';
+import { MfaError } from '../lib/index.js';
 import { sendErrorPage, wantsPage } from './error-pages.js';
 
 /** An error a JSON route answers as `status` + `{ error: code, message }`. */
@@ -27,14 +28,22 @@ export function notFound(req: Request, res: Response): void {
 export function errorHandler(log: (line: string) => void) {
   return (err: unknown, req: Request, res: Response, _next: NextFunction) => {
     if (wantsPage(req)) {
-      const status = err instanceof HttpError ? err.status : Number((err as { status?: unknown })?.status);
-      if (!(err instanceof HttpError) && !(status >= 400 && status < 500))
+      const status =
+        err instanceof HttpError || err instanceof MfaError
+          ? err.status
+          : Number((err as { status?: unknown })?.status);
+      if (!(err instanceof HttpError) && !(err instanceof MfaError) && !(status >= 400 && status < 500))
         log(`unexpected error: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`);
       sendErrorPage(res, status >= 400 && status < 600 ? status : 500);
       return;
     }
     if (err instanceof HttpError) {
       res.status(err.status).json({ error: err.code, message: err.message });
+      return;
+    }
+    // mfa.signIn in the app's own login route: e.g. a 503 while a store is down, in the package's shape.
+    if (err instanceof MfaError) {
+      res.status(err.status).json({ error: err.code, message: err.message, ...err.extra });
       return;
     }
     const { type, status } = (err ?? {}) as { type?: unknown; status?: unknown };

@@ -58,6 +58,8 @@ export interface ExampleSiteOptions {
 export interface ExampleSite {
   base: string;
   browser: Browser;
+  /** The throwaway Redis behind sessions and MFA records (stop it to test an outage). */
+  redis: TestRedis;
   /** What the app logged (startup notes, MFA events). */
   logs: string[];
   /** Script and console errors of the pages `newPage` opened without errors of their own. */
@@ -178,6 +180,7 @@ export async function startExampleSite(opts: ExampleSiteOptions = {}): Promise<E
   return {
     base: server.base,
     browser: launched,
+    redis,
     logs,
     pageErrors,
     async newPage({ context, errors = pageErrors } = {}) {
