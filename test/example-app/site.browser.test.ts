@@ -11,7 +11,7 @@ describe('example app: the whole site, accessible and on a phone', () => {
   let site: ExampleSite | undefined;
   let base = '';
   let pageErrors: string[] = [];
-  const skewMs = 0;
+  let skewMs = 0;
   const appNow = () => Date.now() + skewMs;
   const password = 'correct horse battery staple';
   const email = `katherine.${Date.now()}@example.com`;
@@ -228,6 +228,26 @@ describe('example app: the whole site, accessible and on a phone', () => {
       await page.waitForURL(`${base}/account?verified=1`);
       await page.locator('#locks li[data-factor="totp"]', { hasText: /locked for 1[45] minutes/ }).waitFor();
       await audit(page, 'account page, locked factor');
+
+      // Later (the step-up window has passed), new backup codes: the app is locked, so "another way"
+      // leads to the verify page, and back on the account page the codes are created by themselves.
+      skewMs += 6 * 60_000;
+      page.on('dialog', (d) => d.accept());
+      await page.getByRole('button', { name: 'Create new backup codes' }).click();
+      const dialog = page.getByRole('dialog', { name: "Confirm it's you" });
+      await dialog.getByLabel('6-digit code from your authenticator app').waitFor();
+      await dialog.getByRole('link', { name: 'Use another way' }).click();
+      await page.waitForURL(`${base}/verify?next=%2Faccount`);
+      await page.getByText('Use a backup code instead').click();
+      await page.getByLabel('Backup code').fill(backupCodes[1]!);
+      await page.getByRole('button', { name: 'Use backup code' }).click();
+      await page.waitForURL(`${base}/account`);
+      await page.getByRole('heading', { name: 'Your backup codes' }).waitFor();
+      const fresh = (await page.locator('#backup-codes li').allTextContents()).map((c) => c.trim());
+      assert.equal(fresh.length, 10);
+      assert.ok(!fresh.includes(backupCodes[2]!), 'new codes, not the old ones');
+      backupCodes = fresh;
+      await page.getByRole('button', { name: "I've saved them" }).click();
       await page.context().close();
     }));
 
