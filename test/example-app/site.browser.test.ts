@@ -52,6 +52,8 @@ describe('example app: the whole site, accessible and on a phone', () => {
         .first()
         .textContent()) ?? '';
     await outbox.close();
+    // Back to the site's tab: a background tab gets few animation frames, and every click waits for them.
+    await page.bringToFront();
     return /\b(\d{6})\b/.exec(body)?.[1] ?? assert.fail(`no code in ${body}`);
   }
 
