@@ -23,8 +23,14 @@ export function safeNext(value, fallback = '/account') {
   return value;
 }
 
-/** Where the verify page goes back to. */
-export const returnTarget = () => safeNext(new URLSearchParams(location.search).get(RETURN_PARAM));
+/**
+ * Where the verify page goes back to: `next`, or `returnTo` as the guard's browser redirect
+ * (`pages.verify`) names it, so either way of arriving comes back.
+ */
+export const returnTarget = () => {
+  const query = new URLSearchParams(location.search);
+  return safeNext(query.get(RETURN_PARAM) ?? query.get('returnTo'));
+};
 
 /**
  * Goes to the verify page, which comes back to `next`; `action` (with its `data`) is what the page

@@ -80,6 +80,11 @@ try {
     $('nav-account').hidden = true;
     $('verify-cancel').href = '/';
   }
+  // The number first, so the text message section never shows without it.
+  if (factors.includes('sms')) {
+    const { phone } = await api('GET', '/auth/mfa/sms');
+    $('sms-to').textContent = phone ? `ending in ${phone.slice(-4)}` : '';
+  }
   const totp = factors.includes('totp');
   const backup = factors.includes('backup_codes');
   const passkey = factors.includes('webauthn');
@@ -89,10 +94,6 @@ try {
   $('email-section').hidden = !factors.includes('email');
   $('sms-section').hidden = !factors.includes('sms');
   $('no-factors').hidden = factors.length > 0;
-  if (factors.includes('sms')) {
-    const { phone } = await api('GET', '/auth/mfa/sms');
-    $('sms-to').textContent = phone ? `ending in ${phone.slice(-4)}` : '';
-  }
   resumeChannel('email');
   resumeChannel('sms');
   // Locks the server remembers (a reload does not forget them): named, counting down, others offered.
