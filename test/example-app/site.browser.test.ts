@@ -240,6 +240,8 @@ describe('example app: the whole site, accessible and on a phone', () => {
       await dialog.getByLabel('6-digit code from your authenticator app').waitFor();
       await dialog.getByRole('link', { name: 'Use another way' }).click();
       await page.waitForURL(`${base}/verify?next=%2Faccount`);
+      await page.locator('#email-section').waitFor();
+      await audit(page, 'verify page, step-up: email, backup codes and a locked app');
       await page.getByText('Use a backup code instead').click();
       await page.getByLabel('Backup code').fill(backupCodes[1]!);
       await page.getByRole('button', { name: 'Use backup code' }).click();
@@ -269,6 +271,24 @@ describe('example app: the whole site, accessible and on a phone', () => {
       await page.getByRole('button', { name: 'Recover my account' }).click();
       await page.locator('#recover-code-error', { hasText: 'not right' }).waitFor();
       await audit(page, 'recovery step 2, wrong code');
+      const outbox = await site!.newPage({ context: page.context() });
+      await outbox.goto(`${base}/dev/outbox`);
+      const mail =
+        (await outbox
+          .locator('.outbox-message', { hasText: 'Recover your' })
+          .first()
+          .locator('.outbox-text')
+          .textContent()) ?? '';
+      await outbox.close();
+      await page.bringToFront();
+      const recoveryCode =
+        /\b([0-9a-z]{4}-[0-9a-z]{4}-[0-9a-z]{4}-[0-9a-z]{4})\b/.exec(mail)?.[1] ?? assert.fail(mail);
+      await page.getByLabel(/Recovery code/).fill(recoveryCode);
+      await page.getByRole('button', { name: 'Recover my account' }).click();
+      await page.getByRole('heading', { name: '3. Set up a new second factor' }).waitFor();
+      await page.getByRole('button', { name: 'Set up an authenticator app' }).click();
+      await page.locator('#totp-secret').waitFor({ state: 'visible' });
+      await audit(page, 'recovery step 3, authenticator app setup');
 
       const missing = await page.goto(`${base}/no/such/page`);
       assert.equal(missing?.status(), 404);
