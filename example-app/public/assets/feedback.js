@@ -73,6 +73,9 @@ export function codeErrorText(err, { factor, expiresAt } = {}) {
   }
   if (err instanceof ApiError && err.code === 'invalid_code') {
     if (expiresAt && Date.now() >= expiresAt) return 'This code has expired. Send a new one and use that.';
+    // An app's code passes once: the one just used (e.g. to set the app up) needs its successor.
+    if (factor === 'totp')
+      return 'That code is not right, or was just used. Type the next code the app shows.';
     return 'That code is not right. Check it and try again.';
   }
   return err instanceof Error ? err.message : String(err);
