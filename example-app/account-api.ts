@@ -113,6 +113,8 @@ export function accountApi(deps: {
       recovery: Boolean(delivery?.email),
       sms: Boolean(delivery?.sms),
       passkeys: true,
+      // Dev only: where the messages go instead (pages link to it next to every "send").
+      outbox: Boolean(delivery?.outboxes.length),
     });
   });
 

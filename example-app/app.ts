@@ -1,10 +1,11 @@
-import express, { type Request, type Response } from 'express';
+import express from 'express';
 import { createMfa, type Mfa, MfaError, type MfaEvent } from '../lib/index.js';
 import { accountApi } from './account-api.js';
 import { appSession, currentUserOf, sessionMiddleware, toSessionUser } from './app-session.js';
 import { devOutboxRouter, type ExampleDelivery } from './delivery.js';
 import { sessionEnder } from './end-sessions.js';
-import { errorHandler } from './http-errors.js';
+import { sendErrorPage, wantsPage } from './error-pages.js';
+import { errorHandler, notFound } from './http-errors.js';
 import { pages, securityHeaders, staticFiles } from './pages.js';
 import { openStores } from './stores.js';
 import { UserDirectory } from './users.js';
@@ -102,16 +103,22 @@ export async function createExampleApp(
   // The messages the dev outbox kept (development only; no session needed).
   if (opts.delivery?.outboxes.length) app.use(devOutboxRouter(opts.delivery.outboxes));
 
-  app.use(mfa.session(sessionMiddleware({ secret: sessionSecret, store: stores.sessionStore })));
+  // A session-store outage is a 503 for every request: the styled page for a browser, JSON for the API.
+  app.use(
+    mfa.session(sessionMiddleware({ secret: sessionSecret, store: stores.sessionStore }), {
+      onUnavailable: (req, res, error) => {
+        if (wantsPage(req)) sendErrorPage(res, 503);
+        else res.status(503).json({ error: error.code, message: error.message });
+      },
+    }),
+  );
   app.use(pages(currentUser));
   // The package's JSON API (it parses its own bodies).
   app.use('/auth/mfa', mfa.router);
   // The app's own JSON API.
   app.use('/api', accountApi({ users, mfa, currentUser, delivery: opts.delivery }));
 
-  app.use((_req: Request, res: Response) => {
-    res.status(404).type('text/plain').send('Page not found.');
-  });
+  app.use(notFound);
   app.use(errorHandler(log));
 
   return { app, close: () => stores.close() };

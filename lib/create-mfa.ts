@@ -17,7 +17,7 @@ import type { FactorName } from './keys.js';
 import { type AppUser, type MfaOptions, parseOptions } from './options.js';
 import { createRequireMfa } from './require-mfa.js';
 import { routerDiagnostics } from './router-diagnostics.js';
-import { createSessionWrapper } from './session-middleware.js';
+import { createSessionWrapper, type SessionWrapperOptions } from './session-middleware.js';
 import { createSignIn, type SignInResult } from './sign-in/sign-in.js';
 import { statusRoute } from './status-route.js';
 import { MemoryStore } from './stores/memory-store.js';
@@ -52,7 +52,7 @@ export interface Mfa {
    * small page for browsers) for every request instead of express-session's 500:
    * `app.use(mfa.session(session({ ... })))`, before the router and the app's routes.
    */
-  session: (middleware: RequestHandler) => RequestHandler;
+  session: (middleware: RequestHandler, options?: SessionWrapperOptions) => RequestHandler;
 }
 
 /** Every factor the router serves, strongest first: the order `factors` lists them in. */

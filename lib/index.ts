@@ -38,6 +38,7 @@ export type { FactorName } from './keys.js';
 export type { AppUser, AttemptLimitOptions, MfaLogger, MfaOptions, MfaUser, TotpOptions } from './options.js';
 export type { MfaLocals } from './require-mfa.js';
 export type { MfaSessionState, PendingChallenge, SignInStage } from './session.js';
+export type { SessionWrapperOptions } from './session-middleware.js';
 export type { SignInResult } from './sign-in/sign-in.js';
 export type { EnrolmentPolicy, SignInOptions } from './sign-in/sign-in-options.js';
 export { MemoryStore } from './stores/memory-store.js';

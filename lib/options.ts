@@ -21,8 +21,8 @@ import {
   type WebAuthnOptions,
 } from './factors/webauthn/webauthn-options.js';
 import { type OnRequired, type PagesOptions, parseOnRequired, parsePages } from './guard/guard-options.js';
-import { parseSignInOptions, type SignInConfig, type SignInOptions } from './sign-in/sign-in-options.js';
 import { checkKeys, duration, fail, integer, optionalObject } from './option-validators.js';
+import { parseSignInOptions, type SignInConfig, type SignInOptions } from './sign-in/sign-in-options.js';
 import type { Store } from './stores/store.js';
 import { MINUTE } from './time.js';
 import {

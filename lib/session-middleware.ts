@@ -21,17 +21,35 @@ function answerUnavailable(req: Request, res: Response): void {
   sendError(res, new MfaError('unavailable', MESSAGE));
 }
 
+export interface SessionWrapperOptions {
+  /**
+   * Answers a request while the session store is down, instead of the built-in 503 (JSON, or a small
+   * page for a browser): e.g. the app's own styled 503 page. It must answer; it receives the 503
+   * `unavailable` error. A throw falls back to the built-in answer.
+   */
+  onUnavailable?: (req: Request, res: Response, error: MfaError) => void;
+}
+
 /**
- * Builds `mfa.session(sessionMiddleware)`: runs express-session (or a compatible middleware) and,
+ * Builds `mfa.session(sessionMiddleware, options?)`: runs express-session (or a compatible middleware) and,
  * when it fails (its store is down or never connected), answers every request 503 `unavailable`
  * instead of express-session's 500 page with a stack trace, and never lets the request on without a
  * session (nobody can be taken for signed out while the store is down). One log line per outage.
  */
 export function createSessionWrapper(config: MfaConfig) {
-  return function wrapSession(middleware: RequestHandler): RequestHandler {
+  return function wrapSession(
+    middleware: RequestHandler,
+    options: SessionWrapperOptions = {},
+  ): RequestHandler {
     if (typeof middleware !== 'function') {
       throw new TypeError(
         'mfa.session(middleware) takes the session middleware: mfa.session(session({ ... }))',
+      );
+    }
+    const { onUnavailable } = options;
+    if (onUnavailable !== undefined && typeof onUnavailable !== 'function') {
+      throw new TypeError(
+        'mfa.session(middleware, { onUnavailable }): onUnavailable must be (req, res, error) => void',
       );
     }
     let down = false;
@@ -46,6 +64,18 @@ export function createSessionWrapper(config: MfaConfig) {
         config.logger.error(`express-mfa: ${why}; every request is answered 503 until it recovers.`);
       }
       if (res.headersSent) return next(error ?? new Error('session unavailable'));
+      if (onUnavailable) {
+        res.set('Cache-Control', 'no-store');
+        try {
+          return onUnavailable(req, res, new MfaError('unavailable', MESSAGE));
+        } catch (failure) {
+          config.logger.error(
+            'express-mfa: mfa.session onUnavailable threw; answered the built-in 503',
+            String(failure),
+          );
+          if (res.headersSent) return;
+        }
+      }
       answerUnavailable(req, res);
     };
     return (req, res, next) => {

@@ -93,3 +93,41 @@ test('mfa.session refuses what is not a middleware', () => {
   });
   assert.throws(() => mfa.session(undefined as never), /mfa\.session\(session\(\{ \.\.\. \}\)\)/);
 });
+
+test("onUnavailable answers an outage the app's own way (its styled page); a throwing one falls back", async () => {
+  const store = new FlakyStore();
+  const mfa = createMfa({
+    issuer: 'Acme',
+    store: new MemoryStore(),
+    secret: SECRET,
+    getUser: () => undefined,
+    logger: { warn: () => {}, error: () => {} },
+  });
+  const seen: string[] = [];
+  const app = express();
+  app.use(
+    mfa.session(session({ store, secret: 's', resave: false, saveUninitialized: true }), {
+      onUnavailable: (req, res, error) => {
+        seen.push(error.code);
+        if (req.path === '/broken') throw new Error('the page template is missing');
+        res.status(503).type('html').send('<h1>Our own outage page</h1>');
+      },
+    }),
+  );
+  app.get(['/home', '/broken'], (_req, res) => {
+    res.json({ ok: true });
+  });
+  const agent = supertest.agent(app);
+  await agent.get('/home').expect(200);
+  store.down = true;
+  const res = await agent.get('/home').expect(503);
+  assert.equal(res.text, '<h1>Our own outage page</h1>');
+  assert.equal(res.headers['cache-control'], 'no-store');
+  const fallback = await agent.get('/broken').expect(503);
+  assert.equal(fallback.body.error, 'unavailable');
+  assert.deepEqual(seen, ['unavailable', 'unavailable']);
+  assert.throws(
+    () => mfa.session((_req, _res, next) => next(), { onUnavailable: 'page' as never }),
+    /onUnavailable must be/,
+  );
+});

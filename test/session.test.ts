@@ -43,7 +43,15 @@ function appWith(sessionStore: session.Store) {
     res.json({ ...req.session, cookie: { originalMaxAge: req.session.cookie.originalMaxAge } });
   });
   app.use('/auth/mfa', mfa.router);
-  return { app, clock };
+  // The app's own logger: errors that arrive after the answer was sent (express-session saving at the
+  // end of the response) are kept here instead of printed by Express's final handler.
+  const logged: unknown[] = [];
+  app.use((err: unknown, _req: express.Request, res: express.Response, next: express.NextFunction) => {
+    logged.push(err);
+    if (res.headersSent) return;
+    next(err);
+  });
+  return { app, clock, logged };
 }
 
 const sid = (res: supertest.Response) =>
@@ -89,7 +97,7 @@ test('verification regenerates the session id and carries the app keys and cooki
 
 test('a session that cannot be saved is a 503, never a 200', async () => {
   const store = new FlakySessionStore();
-  const { app, clock } = appWith(store);
+  const { app, clock, logged } = appWith(store);
   const agent = supertest.agent(app);
   await agent.post('/login').send({}).expect(200);
   const { secret } = await enrolTotp(agent, clock);
@@ -100,6 +108,12 @@ test('a session that cannot be saved is a 503, never a 200', async () => {
     .send({ code: totpCode(secret, clock) })
     .expect(503);
   assert.equal(res.body.error, 'unavailable');
+  // express-session tried once more to save at the end of the 503 and reported it to the app.
+  await new Promise((resolve) => setImmediate(resolve));
+  assert.deepEqual(
+    logged.map((e) => (e as Error).message),
+    ['write failed'],
+  );
 });
 
 test('methods accumulate across verifications in one session', async () => {

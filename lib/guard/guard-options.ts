@@ -1,7 +1,7 @@
 import type { Request, Response } from 'express';
 import type { MfaError } from '../errors.js';
 import type { FactorName } from '../keys.js';
-import { checkKeys, fail } from '../options.js';
+import { checkKeys, fail } from '../option-validators.js';
 import { safeReturnTo } from './return-to.js';
 
 /** The verification a guard counted, as `risk` and `res.locals.mfa` see it. */

@@ -1,4 +1,4 @@
-import { duration, fail, optionalObject } from '../options.js';
+import { duration, fail, optionalObject } from '../option-validators.js';
 import { MINUTE } from '../time.js';
 
 /**

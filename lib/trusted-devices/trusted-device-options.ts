@@ -1,4 +1,4 @@
-import { duration, fail, integer, optionalObject } from '../options.js';
+import { duration, fail, integer, optionalObject } from '../option-validators.js';
 import { DAY } from '../time.js';
 
 export interface TrustedDeviceOptions {

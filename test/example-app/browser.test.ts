@@ -54,8 +54,19 @@ describe('example app in a browser', () => {
 
     await page.getByRole('button', { name: 'Set up authenticator app' }).click();
     await page.locator('#totp-secret').waitFor({ state: 'visible' });
-    const secret = await text('#totp-secret');
-    assert.match(secret, /^[A-Z2-7]+=*$/, 'the secret is shown as base32 text');
+    const shown = await text('#totp-secret');
+    assert.match(
+      shown,
+      /^([A-Z2-7]{4} )+[A-Z2-7]{1,4}$/,
+      'the secret is shown as base32 text in groups of four',
+    );
+    const secret = shown.replaceAll(' ', '');
+    assert.equal(await page.locator('#totp-secret').getAttribute('data-secret'), secret);
+    assert.match(
+      (await page.getByRole('link', { name: 'Add to my authenticator app' }).getAttribute('href')) ?? '',
+      new RegExp(`^otpauth://totp/.*secret=${secret}`),
+      'a tap-to-add otpauth:// link beside the QR code',
+    );
     assert.match((await page.locator('#totp-qr').getAttribute('src')) ?? '', /^data:image\/png;base64,/);
     assert.ok(
       await page
@@ -99,7 +110,15 @@ describe('example app in a browser', () => {
     await page.locator('#login-email').fill(email);
     await page.locator('#login-password').fill('wrong password!');
     await page.locator('#login-submit').click();
-    await page.locator('#error', { hasText: 'do not match' }).waitFor();
+    // The error is under the password field, tied to it for screen readers.
+    const passwordError = page.locator('#login-password-error', { hasText: 'do not match' });
+    await passwordError.waitFor();
+    assert.equal(await passwordError.getAttribute('aria-live'), 'polite');
+    assert.match(
+      (await page.locator('#login-password').getAttribute('aria-describedby')) ?? '',
+      /login-password-error/,
+    );
+    assert.equal(await page.locator('#login-password').getAttribute('aria-invalid'), 'true');
 
     await page.locator('#login-password').fill(password);
     await page.locator('#login-submit').click();
@@ -118,7 +137,8 @@ describe('example app in a browser', () => {
     await page.locator('#backup-toggle').click();
     await page.locator('#backup-verify-code').fill('not-a-real-code');
     await page.locator('#backup-verify-submit').click();
-    await page.locator('#error').waitFor({ state: 'visible' });
+    await page.locator('#backup-verify-code-error', { hasText: 'That code is not right' }).waitFor();
+    assert.ok(await page.locator('#error').isHidden(), 'the error is beside the field, not at the top');
     assert.equal(new URL(page.url()).pathname, '/verify');
 
     await page.getByLabel('Remember this device for 30 days').check();
@@ -159,7 +179,17 @@ describe('example app in a browser', () => {
     await page.locator('#backup-verify-submit').click();
     await page.waitForURL(`${base}/sensitive`);
     assert.equal(await text('#notice'), 'Verified. You can continue.');
-    await runSensitiveAction();
+    // The blocked action resumes by itself: the export is there without a second click.
+    await page.locator('#sensitive-result').waitFor({ state: 'visible' });
+    assert.match(await text('#sensitive-output'), new RegExp(email.replace(/[.]/g, '\\.')));
+    // Reloading does not run it again: the resume was used up.
+    await page.reload();
+    await page.locator('#sensitive-run').waitFor();
+    assert.ok(await page.locator('#sensitive-result').isHidden());
+    // A link that only says "verified" does not run the action either (the resume is kept in the tab).
+    await page.goto(`${base}/sensitive?verified=1`);
+    await page.locator('#notice').waitFor({ state: 'visible' });
+    assert.ok(await page.locator('#sensitive-result').isHidden());
 
     // Another browser (no device cookie) is asked for the second factor again.
     const other = await site!.newPage();
@@ -171,4 +201,52 @@ describe('example app in a browser', () => {
     await other.close();
     assert.deepEqual(pageErrors, [], 'no script errors in the pages');
   });
+
+  test('remembered devices are listed on the account page, and forgetting one makes it ask again', (t) =>
+    site!.step(t, async () => {
+      // A second browser signs in and is remembered too.
+      const other = await site!.newPage();
+      await other.goto(`${base}/`);
+      await other.getByLabel('Email', { exact: true }).first().fill(email);
+      await other.getByLabel('Password', { exact: true }).fill(password);
+      await other.getByRole('button', { name: 'Log in' }).click();
+      await other.waitForURL(`${base}/verify?signIn=1`);
+      await other.getByLabel('Remember this device for 30 days').check();
+      await other.getByText('Use a backup code instead').click();
+      await other.getByLabel('Backup code').fill(backupCodes[2]!);
+      await other.getByRole('button', { name: 'Use backup code' }).click();
+      await other.waitForURL(`${base}/account?verified=1`);
+
+      await page.goto(`${base}/account`);
+      const devices = page.getByRole('region', { name: 'Remembered devices' });
+      await devices.getByRole('listitem').nth(1).waitFor();
+      assert.equal(await devices.getByRole('listitem').count(), 2);
+      assert.equal(await devices.getByRole('listitem').filter({ hasText: '(this device)' }).count(), 1);
+      assert.ok(await devices.getByRole('button', { name: 'Forget all devices' }).isVisible());
+
+      // Forget the other browser (no step-up needed: it only takes trust away).
+      const others = devices.getByRole('listitem').filter({ hasNotText: '(this device)' });
+      await others.getByRole('button', { name: /^Forget / }).click();
+      await devices.getByRole('status').filter({ hasText: 'is forgotten' }).waitFor();
+      assert.equal(await devices.getByRole('listitem').count(), 1);
+
+      // That browser's next sign-in asks for the second factor again.
+      await other.getByRole('button', { name: 'Log out' }).click();
+      await other.waitForURL(`${base}/`);
+      await other.getByLabel('Email', { exact: true }).first().fill(email);
+      await other.getByLabel('Password', { exact: true }).fill(password);
+      await other.getByRole('button', { name: 'Log in' }).click();
+      await other.waitForURL(`${base}/verify?signIn=1`);
+      await other.close();
+
+      // Forgetting this device: the list is empty and this browser's cookie is gone.
+      await devices.getByRole('button', { name: 'Forget this device' }).click();
+      await devices.getByText('No remembered devices').waitFor();
+      const cookies = await page.context().cookies();
+      assert.equal(
+        cookies.find((c) => c.name === 'mfa_device'),
+        undefined,
+      );
+      assert.deepEqual(pageErrors, [], 'no script errors in the pages');
+    }));
 });

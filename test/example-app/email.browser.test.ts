@@ -22,7 +22,10 @@ describe('example app: codes by email and text message', () => {
     site = await startExampleSite({ outbox: true, now: () => Date.now() + skewMs });
     ({ base, logs, pageErrors } = site);
     page = await site.newPage();
+    // The page's clock moves with the app's: resend countdowns end when the app's cooldown does.
+    await page.clock.install();
     outbox = await site.newPage({ context: page.context() });
+    await page.bringToFront();
   });
 
   after(() => site?.close());
@@ -38,6 +41,8 @@ describe('example app: codes by email and text message', () => {
     assert.equal(await newest.getAttribute('data-to'), to);
     // textContent needs no layout, so a background tab or a refresh in flight cannot blank it.
     const body = (await newest.locator('.outbox-text').textContent()) ?? '';
+    // Back to the site's tab: a background tab gets few animation frames, and every click waits for them.
+    await page.bringToFront();
     return /\b(\d{6})\b/.exec(body)?.[1] ?? assert.fail(`no code in ${body}`);
   }
 
@@ -72,13 +77,34 @@ describe('example app: codes by email and text message', () => {
     // A wrong code is refused and keeps the user here.
     await page.locator('#email-verify-code').fill(code === '000000' ? '111111' : '000000');
     await page.locator('#email-verify-submit').click();
-    await page.locator('#error', { hasText: 'not valid' }).waitFor();
+    await page.locator('#email-verify-code-error', { hasText: 'That code is not right' }).waitFor();
 
+    // A reload keeps the code box (the code emailed still works) and the resend countdown.
+    await page.reload();
+    await page.locator('#email-verify-form').waitFor({ state: 'visible' });
+    assert.match(await text(page, '#email-sent'), /g\*\*\*@example\.com/);
+    assert.ok(await page.getByRole('button', { name: /Send a new code \(0:\d\d\)/ }).isDisabled());
+    assert.ok(
+      await page.getByRole('link', { name: 'dev outbox' }).first().isVisible(),
+      'dev: a link to the outbox',
+    );
+
+    // Past its lifetime the code is refused as expired (the page knows when the code it asked for ends).
+    // (6 minutes: past the code's 5, within the 10 the page keeps the export to resume.)
+    skewMs += 6 * 60_000;
+    await page.clock.fastForward(6 * 60_000);
     await page.locator('#email-verify-code').fill(code);
+    await page.locator('#email-verify-submit').click();
+    await page.locator('#email-verify-code-error', { hasText: 'This code has expired' }).waitFor();
+    await page.getByRole('button', { name: 'Send a new code', exact: true }).click();
+    await page.locator('#email-sent', { hasText: 'We sent a code' }).waitFor();
+    const fresh = await codeFromOutbox('email', email);
+
+    await page.locator('#email-verify-code').fill(fresh);
     await page.locator('#email-verify-submit').click();
     await page.waitForURL(`${base}/sensitive`);
     assert.equal(await text(page, '#notice'), 'Verified. You can continue.');
-    await page.locator('#sensitive-run').click();
+    // The export runs by itself after the step-up.
     await page.locator('#sensitive-result').waitFor({ state: 'visible' });
     assert.equal(await text(page, '#sensitive-result h2'), 'Your export is ready');
   });
@@ -91,6 +117,11 @@ describe('example app: codes by email and text message', () => {
     await page.locator('#sms-phone').fill('+1 415 555 2671');
     await page.locator('#sms-setup-submit').click();
     await page.locator('#sms-confirm-form').waitFor({ state: 'visible' });
+    // A reload keeps the number waiting for its code (the text already sent still works).
+    await page.reload();
+    await page.locator('#sms-confirm-form').waitFor({ state: 'visible' });
+    assert.match(await text(page, '#sms-confirm-to'), /We texted a code to \+1 415 555 2671/);
+    assert.ok(await page.getByRole('button', { name: /Text me a new code \(0:\d\d\)/ }).isDisabled());
     const code = await codeFromOutbox('sms', '+14155552671');
     await page.locator('#sms-confirm-code').fill(code);
     await page.locator('#sms-confirm-submit').click();
@@ -104,6 +135,7 @@ describe('example app: codes by email and text message', () => {
       .locator('.outbox-message[data-channel="sms"] .outbox-text', { hasText: 'confirm this phone number' })
       .first()
       .waitFor();
+    await page.bringToFront();
 
     await page.locator('#logout').click();
     await page.waitForURL(`${base}/`);
@@ -116,9 +148,13 @@ describe('example app: codes by email and text message', () => {
     await page.locator('#sms-section').waitFor({ state: 'visible' });
     assert.match(await text(page, '#sms-to'), /2671/);
     await page.locator('#sms-send').click();
-    // Within 30 s of the confirmation code: the app asks the user to wait.
-    await page.locator('#error', { hasText: 'sent a moment ago' }).waitFor();
+    // Within 30 s of the confirmation code: the button counts down instead of failing.
+    await page.locator('#sms-sent', { hasText: 'sent a moment ago' }).waitFor();
+    const held = page.getByRole('button', { name: /Text me a code \(0:\d\d\)/ });
+    assert.ok(await held.isDisabled());
     skewMs += 31_000;
+    await page.clock.fastForward(31_000);
+    await page.getByRole('button', { name: 'Text me a code', exact: true }).waitFor();
     await page.locator('#sms-send').click();
     await page.locator('#sms-sent').waitFor({ state: 'visible' });
     await page.locator('#sms-verify-code').fill(await codeFromOutbox('sms', '+14155552671'));

@@ -19,9 +19,11 @@ describe('passkeys in the example app', () => {
   const tabs: Tab[] = [];
   let n = 0;
   const password = 'correct horse battery staple';
+  /** The app's clock runs ahead by this much: a step-up window passes without sleeping. */
+  let skewMs = 0;
 
   before(async () => {
-    site = await startExampleSite();
+    site = await startExampleSite({ now: () => Date.now() + skewMs });
   });
 
   after(async () => {
@@ -79,12 +81,31 @@ describe('passkeys in the example app', () => {
     await page.waitForURL(`${site!.base}/`);
   }
 
-  async function logIn(page: Page, email: string) {
+  /**
+   * A password sign-in, finished with the passkey on the verify page. The authenticator does not
+   * answer by itself while the password is typed: the login field's passkey autofill stays pending,
+   * as it does for a person who types instead of picking the passkey.
+   */
+  async function logIn(tab: Tab, email: string) {
+    const { page, cdp, authenticatorId } = tab;
+    await cdp.send('WebAuthn.setAutomaticPresenceSimulation', { authenticatorId, enabled: false });
     await page.locator('#login-email').fill(email);
     await page.locator('#login-password').fill(password);
     await page.locator('#login-submit').click();
-    // The account has a passkey: the password alone does not sign in, the verify page finishes it.
     await page.waitForURL(`${site!.base}/verify?signIn=1`);
+    await cdp.send('WebAuthn.setAutomaticPresenceSimulation', { authenticatorId, enabled: true });
+    await page.getByRole('heading', { name: 'Finish signing in' }).waitFor();
+    await page.getByRole('button', { name: 'Use a passkey' }).click();
+    await page.waitForURL(`${site!.base}/account?verified=1`);
+  }
+
+  /** From the account page to the verify page, via the sensitive action, once the step-up window passed. */
+  async function reachVerify(page: Page) {
+    skewMs += 6 * 60_000;
+    await page.locator('#nav-sensitive').click();
+    await page.waitForURL(`${site!.base}/sensitive`);
+    await page.locator('#sensitive-run').click();
+    await page.waitForURL(`${site!.base}/verify?next=%2Fsensitive`);
     await page.locator('#passkey-section').waitFor({ state: 'visible' });
   }
 
@@ -123,14 +144,16 @@ describe('passkeys in the example app', () => {
     await page.waitForURL(`${site!.base}/sensitive`);
     await runSensitiveAction(page, email);
 
-    // A password login is not enough: the passkey finishes the sign-in, and counts for the action.
+    // A password is not enough to sign in: the passkey finishes it; later it is the step-up.
     await logOut(page);
-    await logIn(page, email);
+    await logIn(tab, email);
+    await reachVerify(page);
     await page.locator('#passkey-verify').click();
-    await page.waitForURL(`${site!.base}/account?verified=1`);
-    await page.locator('#nav-sensitive').click();
     await page.waitForURL(`${site!.base}/sensitive`);
-    await runSensitiveAction(page, email);
+    assert.equal(await text(page, '#notice'), 'Verified. You can continue.');
+    // The export resumes by itself.
+    await page.locator('#sensitive-result').waitFor({ state: 'visible' });
+    assert.match(await text(page, '#sensitive-output'), new RegExp(email.replace(/[.]/g, '\\.')));
 
     // Passwordless: no email, no password, and the session is MFA-verified.
     await logOut(page);
@@ -218,11 +241,12 @@ describe('passkeys in the example app', () => {
     await addPasskey(page, 'Laptop');
     await page.locator('#backup-codes-done').click();
     await logOut(page);
-    await logIn(page, email);
+    await logIn(tab, email);
+    await reachVerify(page);
     const stepUp = page.waitForRequest('**/auth/mfa/webauthn/verify/verify');
     await page.locator('#passkey-verify').click();
     const stepUpBody = (await stepUp).postDataJSON();
-    await page.waitForURL(`${site!.base}/account?verified=1`);
+    await page.waitForURL(`${site!.base}/sensitive`);
     const replay = await page.request.post(`${site!.base}/auth/mfa/webauthn/verify/verify`, {
       data: stepUpBody,
     });
@@ -256,12 +280,13 @@ describe('passkeys in the example app', () => {
     await page.locator('#backup-codes-done').click();
     const [attackerKey] = await credentials(tab);
     await logOut(page);
-    // The victim's account and passkey, then a new password sign-in that needs the second factor.
+    // The victim's account and passkey, then a new password sign-in that needs a step-up.
     const victim = await signUp(page);
     await addPasskey(page, 'Victim key');
     await page.locator('#backup-codes-done').click();
     await logOut(page);
-    await logIn(page, victim);
+    await logIn(tab, victim);
+    await reachVerify(page);
 
     // A tampered client: only the attacker's passkey is left, and the victim's allow list is dropped.
     for (const credential of await credentials(tab)) {
@@ -279,9 +304,51 @@ describe('passkeys in the example app', () => {
     const answer = page.waitForResponse('**/auth/mfa/webauthn/verify/verify');
     await page.locator('#passkey-verify').click();
     assert.equal((await answer).status(), 401);
-    await page.locator('#error', { hasText: 'could not be verified' }).waitFor();
+    await page.locator('#passkey-error', { hasText: 'could not be verified' }).waitFor();
     assert.equal(new URL(page.url()).pathname, '/verify');
     const sensitive = await page.request.post(`${site!.base}/api/sensitive`, { data: {} });
     assert.equal(sensitive.status(), 401, 'still not verified');
   });
+
+  test('the login field offers the passkey in the browser autofill, and the button stays for the rest', (t) =>
+    site!.step(t, async () => {
+      const tab = await newTab();
+      const { page } = tab;
+      const email = await signUp(page);
+      await addPasskey(page, 'Autofill laptop');
+      await page.getByRole('button', { name: "I've saved them" }).click();
+      await logOut(page);
+
+      // Conditional mediation: picking the passkey from the email field's suggestions signs in (the
+      // virtual authenticator picks it at once, as a person choosing it would).
+      const email_ = page.getByLabel('Email', { exact: true }).first();
+      assert.equal(await email_.getAttribute('autocomplete'), 'username webauthn');
+      assert.ok(await page.getByRole('button', { name: 'Sign in with a passkey' }).isVisible());
+      await email_.focus();
+      await page.waitForURL(`${site!.base}/account`);
+      await page.locator('#user-email', { hasText: email }).waitFor();
+      assert.notEqual(await text(page, '#verified-at'), 'Not in this session');
+      await logOut(page);
+
+      // A browser without passkey autofill: focusing the field asks for nothing; the button signs in.
+      const plain = await newTab();
+      await plain.page.addInitScript(() => {
+        PublicKeyCredential.isConditionalMediationAvailable = async () => false;
+      });
+      const plainEmail = await signUp(plain.page);
+      await addPasskey(plain.page, 'No autofill');
+      await plain.page.getByRole('button', { name: "I've saved them" }).click();
+      await logOut(plain.page);
+      let optionsAsked = 0;
+      plain.page.on('request', (r) => {
+        if (r.url().endsWith('/webauthn/login/options')) optionsAsked++;
+      });
+      await plain.page.getByLabel('Email', { exact: true }).first().focus();
+      await plain.page.waitForTimeout(300);
+      assert.equal(optionsAsked, 0, 'no autofill ceremony without browser support');
+      await plain.page.getByRole('button', { name: 'Sign in with a passkey' }).click();
+      await plain.page.waitForURL(`${site!.base}/account`);
+      await plain.page.locator('#user-email', { hasText: plainEmail }).waitFor();
+      assert.deepEqual([...tab.errors, ...plain.errors], [], 'no script or CSP errors');
+    }));
 });

@@ -26,6 +26,7 @@ describe('example app: recovering an account whose factors are lost', () => {
     ({ base, logs, pageErrors } = site);
     page = await site.newPage();
     outbox = await site.newPage({ context: page.context() });
+    await page.bringToFront();
     page.on('dialog', (dialog) => dialog.accept());
   });
 
@@ -41,7 +42,10 @@ describe('example app: recovering an account whose factors are lost', () => {
     await message.waitFor();
     assert.equal(await message.getAttribute('data-to'), email);
     // biome-ignore lint/performance/useDomNodeTextContent: a Playwright locator method, not the DOM property.
-    return message.locator('.outbox-text').innerText();
+    const body = await message.locator('.outbox-text').innerText();
+    // Back to the site's tab: a background tab gets few animation frames, and every click waits for them.
+    await page.bringToFront();
+    return body;
   }
 
   let lostSecret = '';
@@ -54,19 +58,26 @@ describe('example app: recovering an account whose factors are lost', () => {
     await page.waitForURL(`${base}/account`);
     await page.locator('#totp-status', { hasText: 'Off' }).waitFor();
 
-    // Email is already a factor, so adding one needs a fresh second factor first.
-    await page.locator('#totp-setup-start').click();
-    await page.waitForURL(`${base}/verify?next=%2Faccount`);
-    await page.locator('#email-send').click();
-    await page.locator('#email-sent').waitFor({ state: 'visible' });
+    // Email is already a factor, so adding one needs a fresh second factor first: confirmed right here,
+    // in a dialog, and the setup goes on by itself (no detour to another page, no second click).
+    await page.getByRole('button', { name: 'Set up authenticator app' }).click();
+    const dialog = page.getByRole('dialog', { name: "Confirm it's you" });
+    await dialog.waitFor();
+    await dialog.getByRole('button', { name: 'Email me a code' }).click();
+    await dialog.getByRole('status').filter({ hasText: 'We sent a code to' }).waitFor();
+    // Sending again counts down instead of failing.
+    assert.ok(await dialog.getByRole('button', { name: /^Email me a new code \(0:\d\d\)$/ }).isDisabled());
     const signIn = await newestEmail('verification code');
-    await page.locator('#email-verify-code').fill(/\b(\d{6})\b/.exec(signIn)![1]!);
-    await page.locator('#email-verify-submit').click();
-    await page.waitForURL(`${base}/account`);
-
-    await page.locator('#totp-setup-start').click();
+    const emailed = /\b(\d{6})\b/.exec(signIn)![1]!;
+    await dialog.getByLabel('Code from the email').fill(emailed === '000000' ? '111111' : '000000');
+    await dialog.getByRole('button', { name: 'Confirm and continue' }).click();
+    await dialog.getByText('That code is not right').waitFor();
+    await dialog.getByLabel('Code from the email').fill(emailed);
+    await dialog.getByRole('button', { name: 'Confirm and continue' }).click();
     await page.locator('#totp-secret').waitFor({ state: 'visible' });
-    lostSecret = await text(page, '#totp-secret');
+    assert.ok(await dialog.isHidden());
+    assert.equal(new URL(page.url()).pathname, '/account', 'no detour');
+    lostSecret = (await text(page, '#totp-secret')).replaceAll(' ', '');
     await page.locator('#totp-code').fill(totp(lostSecret));
     await page.locator('#totp-confirm').click();
     await page.locator('#backup-codes-panel').waitFor({ state: 'visible' });
@@ -88,9 +99,13 @@ describe('example app: recovering an account whose factors are lost', () => {
     const code = /\b([0-9a-z]{4}-[0-9a-z]{4}-[0-9a-z]{4}-[0-9a-z]{4})\b/.exec(message)?.[1];
     assert.ok(code, `no recovery code in ${message}`);
 
+    // A reload at step 2 keeps the step (and sends nothing new: the code emailed stays valid).
+    await page.reload();
+    await page.getByRole('heading', { name: '2. Enter the code' }).waitFor();
+    assert.match(await text(page, '#recover-sent'), new RegExp(email.replace(/[.]/g, '\\.')));
     await page.locator('#recover-code').fill('aaaa-aaaa-aaaa-aaaa');
     await page.locator('#recover-submit').click();
-    await page.locator('#error', { hasText: 'not valid' }).waitFor();
+    await page.locator('#recover-code-error', { hasText: 'not right' }).waitFor();
     await page.locator('#recover-code').fill(code);
     await page.locator('#recover-submit').click();
     await page.locator('#recover-enrol').waitFor({ state: 'visible' });
@@ -108,8 +123,13 @@ describe('example app: recovering an account whose factors are lost', () => {
 
     await page.locator('#totp-setup-start').click();
     await page.locator('#totp-secret').waitFor({ state: 'visible' });
-    const secret = await text(page, '#totp-secret');
+    const secret = (await text(page, '#totp-secret')).replaceAll(' ', '');
     assert.notEqual(secret, lostSecret);
+    // A reload mid-setup keeps the same secret and QR code (the one the app may have scanned already).
+    await page.reload();
+    await page.locator('#totp-secret').waitFor({ state: 'visible' });
+    assert.equal((await text(page, '#totp-secret')).replaceAll(' ', ''), secret);
+    assert.ok(await page.locator('#totp-setup-start').isHidden());
     await page.locator('#totp-code').fill(totp(secret));
     await page.locator('#totp-confirm').click();
     await page.locator('#backup-codes-panel').waitFor({ state: 'visible' });
@@ -119,16 +139,17 @@ describe('example app: recovering an account whose factors are lost', () => {
     await page.locator('#recover-done').click();
     await page.waitForURL(`${base}/`);
 
-    // Signing in again: password, then the new app finishes the sign-in; the lost one is refused.
+    // Signing in again: password, then the new app at the sensitive action; the lost one is refused.
     skewMs += 31_000;
     await page.locator('#login-email').fill(email);
     await page.locator('#login-password').fill(password);
     await page.locator('#login-submit').click();
+    // The password alone does not sign in: the new app finishes it, the lost one is refused.
     await page.waitForURL(`${base}/verify?signIn=1`);
     await page.locator('#totp-section').waitFor({ state: 'visible' });
     await page.locator('#totp-verify-code').fill(totp(lostSecret));
     await page.locator('#totp-verify-submit').click();
-    await page.locator('#error', { hasText: 'not valid' }).waitFor();
+    await page.locator('#totp-verify-code-error', { hasText: 'not right' }).waitFor();
     await page.locator('#totp-verify-code').fill(totp(secret));
     await page.locator('#totp-verify-submit').click();
     await page.waitForURL(`${base}/account?verified=1`);

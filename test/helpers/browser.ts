@@ -1,6 +1,9 @@
 import { once } from 'node:events';
+import { mkdir, readFile } from 'node:fs/promises';
 import { createServer } from 'node:http';
+import { createRequire } from 'node:module';
 import type { AddressInfo } from 'node:net';
+import type { TestContext } from 'node:test';
 import { type Browser, type BrowserContext, chromium, type Page } from 'playwright-core';
 import { createExampleApp, type ExampleAppOptions } from '../../example-app/app.js';
 import { deliveryFromEnv } from '../../example-app/delivery.js';
@@ -55,6 +58,8 @@ export interface ExampleSiteOptions {
 export interface ExampleSite {
   base: string;
   browser: Browser;
+  /** The throwaway Redis behind sessions and MFA records (stop it to test an outage). */
+  redis: TestRedis;
   /** What the app logged (startup notes, MFA events). */
   logs: string[];
   /** Script and console errors of the pages `newPage` opened without errors of their own. */
@@ -64,9 +69,73 @@ export interface ExampleSite {
    * `pageErrors`); in a new browser context unless `context` is given.
    */
   newPage(opts?: { context?: BrowserContext; errors?: string[] }): Promise<Page>;
+  /**
+   * Runs `fn` and, when it fails, saves a full-page screenshot of every open tab under
+   * .tmp/screenshots/ (git-ignored) before the failure is reported.
+   */
+  step<T>(t: TestContext, fn: () => Promise<T>): Promise<T>;
   /** Closes the browser, the app and Redis. */
   close(): Promise<void>;
 }
+
+const SCREENSHOT_DIR = new URL('../../.tmp/screenshots/', import.meta.url).pathname;
+
+/** Full-page screenshots of every tab of `browser`, named after the test. */
+export async function screenshotAll(browser: Browser, name: string): Promise<string[]> {
+  await mkdir(SCREENSHOT_DIR, { recursive: true });
+  const slug = name.replace(/[^a-z0-9]+/gi, '-').slice(0, 80);
+  const pages = browser.contexts().flatMap((c) => c.pages());
+  const saved: string[] = [];
+  for (const [i, page] of pages.entries()) {
+    const path = `${SCREENSHOT_DIR}${slug}-${i}.png`;
+    try {
+      await page.screenshot({ path, fullPage: true, timeout: 5000 });
+      saved.push(path);
+    } catch {
+      // A closed or crashed tab: nothing to keep.
+    }
+  }
+  return saved;
+}
+
+let axeSource: Promise<string> | undefined;
+
+/** A violation axe-core found, in words that point at the element. */
+export interface A11yViolation {
+  id: string;
+  impact: string;
+  help: string;
+  targets: string[];
+}
+
+/**
+ * Runs axe-core (injected through the DevTools protocol, so the page's CSP does not block it) on the
+ * page as it is now; answers the serious and critical violations.
+ */
+export async function seriousA11yViolations(page: Page): Promise<A11yViolation[]> {
+  axeSource ??= readFile(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
+  const source = await axeSource;
+  if (!(await page.evaluate(() => 'axe' in globalThis))) await page.evaluate(source);
+  const violations = await page.evaluate(async () => {
+    const axe = (globalThis as unknown as { axe: { run(ctx: Document, opts: object): Promise<AxeResults> } })
+      .axe;
+    type AxeResults = {
+      violations: { id: string; impact: string; help: string; nodes: { target: string[] }[] }[];
+    };
+    const results = await axe.run(document, { resultTypes: ['violations'] });
+    return results.violations.map((v) => ({
+      id: v.id,
+      impact: v.impact,
+      help: v.help,
+      targets: v.nodes.map((n) => n.target.join(' ')),
+    }));
+  });
+  return violations.filter((v) => v.impact === 'serious' || v.impact === 'critical');
+}
+
+/** How far the page scrolls sideways (0 when everything fits the viewport's width). */
+export const sideScroll = (page: Page) =>
+  page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
 
 const CHROMIUM_ARGS = [
   '--no-sandbox',
@@ -111,6 +180,7 @@ export async function startExampleSite(opts: ExampleSiteOptions = {}): Promise<E
   return {
     base: server.base,
     browser: launched,
+    redis,
     logs,
     pageErrors,
     async newPage({ context, errors = pageErrors } = {}) {
@@ -122,6 +192,15 @@ export async function startExampleSite(opts: ExampleSiteOptions = {}): Promise<E
           errors.push(msg.text());
       });
       return page;
+    },
+    async step(t, fn) {
+      try {
+        return await fn();
+      } catch (err) {
+        const saved = await screenshotAll(launched, t.fullName ?? t.name);
+        if (saved.length > 0) t.diagnostic(`screenshots: ${saved.join(', ')}`);
+        throw err;
+      }
     },
     close,
   };

@@ -39,30 +39,6 @@ export function hide(...els) {
   for (const el of els) el.hidden = true;
 }
 
-/** True when the guard asks for a (fresh) second factor. */
-export function needsStepUp(err) {
-  return err instanceof ApiError && (err.code === 'mfa_required' || err.code === 'mfa_expired');
-}
-
-export function goToVerify(next = location.pathname) {
-  location.assign(`/verify?next=${encodeURIComponent(next)}`);
-}
-
-/** From the verify page back to `next`, flagged so that page can say it worked. */
-export function goBackVerified(next) {
-  const url = new URL(next, location.origin);
-  url.searchParams.set('verified', '1');
-  location.assign(url.pathname + url.search + url.hash);
-}
-
-/** A same-site path to return to, never another origin (`//evil.example` is not a path). */
-export function safeNext(value, fallback = '/account') {
-  if (typeof value !== 'string' || !value.startsWith('/') || value.startsWith('//') || value.includes('\\')) {
-    return fallback;
-  }
-  return value;
-}
-
 /**
  * What a verification adds to its body on the sign-in page: "remember this device" when ticked (the
  * checkbox exists only while a sign-in waits for its second factor).
@@ -79,30 +55,6 @@ export async function busy(button, fn) {
   } finally {
     button.disabled = false;
   }
-}
-
-/**
- * Runs a page's action with its button disabled and shows what went wrong in `errorEl`; when the
- * action needs a fresh second factor, goes to the verify page, which comes back to `returnTo`.
- */
-export async function runAction(errorEl, button, fn, returnTo = location.pathname) {
-  hide(errorEl);
-  try {
-    await busy(button, fn);
-  } catch (err) {
-    if (needsStepUp(err)) return goToVerify(returnTo);
-    showError(errorEl, err);
-  }
-}
-
-/** Shows "verified" when the verify page sent us back, then tidies the address bar. */
-export function showVerifiedNotice(el) {
-  const url = new URL(location.href);
-  if (url.searchParams.get('verified') !== '1') return;
-  el.textContent = 'Verified. You can continue.';
-  el.hidden = false;
-  url.searchParams.delete('verified');
-  history.replaceState(null, '', url.pathname + url.search + url.hash);
 }
 
 export function bindLogout() {

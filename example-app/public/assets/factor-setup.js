@@ -1,36 +1,106 @@
 // The setup steps the account page and the recovery page share: an authenticator app, a passkey, a
 // phone for text message codes, and the backup codes a first factor brings. Both pages use the same
-// element ids.
+// element ids. Steps in progress survive a reload (pending.js): the QR code being scanned and the
+// phone waiting for its code.
 import { api } from './api.js';
+import { clearFieldError, codeErrorText, holdButton, isLocked, showFieldError } from './feedback.js';
 import { addPasskey } from './passkeys.js';
+import { forget, recall, remember } from './pending.js';
 
 const $ = (id) => document.getElementById(id);
+/** The server keeps a pending secret 10 minutes (totp.pendingTtlMs): the page forgets it with it. */
+const TOTP_PENDING_MS = 10 * 60_000;
+const PHONE_PENDING_MS = 10 * 60_000;
+/** The send cooldown (codes.resendCooldownMs): a new code waits this long after the last one. */
+const RESEND_MS = 30_000;
 
 /**
- * Wires the authenticator app setup, "add a passkey" and "I've saved them": `run(button, fn)` runs
- * each step the page's way, and `reload()` redraws the page after a factor was added.
+ * Wires the authenticator app setup, "add a passkey" and the backup codes panel: `run(button, fn,
+ * action)` runs each step the page's way (`action` names it for resuming after step-up), and
+ * `reload()` redraws the page after a factor was added.
  */
 export function bindFactorSetup(run, reload) {
-  $('totp-setup-start').addEventListener('click', (event) => run(event.currentTarget, startTotpSetup));
-  const onSubmit = (formId, buttonId, step) =>
-    $(formId).addEventListener('submit', (event) => {
-      event.preventDefault();
-      return run($(buttonId), async () => {
-        await step();
-        await reload();
-      });
+  $('totp-setup-start').addEventListener('click', (event) =>
+    run(event.currentTarget, startTotpSetup, 'totp-setup'),
+  );
+  $('totp-confirm-form').addEventListener('submit', (event) => {
+    event.preventDefault();
+    return run($('totp-confirm'), async () => {
+      await confirmTotpSetup();
+      await reload();
     });
-  onSubmit('totp-confirm-form', 'totp-confirm', confirmTotpSetup);
-  onSubmit('passkey-add-form', 'passkey-add', addNamedPasskey);
+  });
+  $('passkey-add-form').addEventListener('submit', (event) => {
+    event.preventDefault();
+    return run($('passkey-add'), async () => {
+      await addNamedPasskey();
+      await reload();
+    });
+  });
+  $('totp-secret-copy').addEventListener('click', () =>
+    copy($('totp-secret').dataset.secret, $('totp-copy-feedback'), 'Key copied.'),
+  );
+  bindBackupCodes();
+}
+
+/** Copies `text` and says so in `feedback` (a status line). */
+async function copy(text, feedback, done) {
+  try {
+    await navigator.clipboard.writeText(text);
+    feedback.textContent = done;
+  } catch {
+    feedback.textContent = 'Copying is blocked in this browser: select the text and copy it yourself.';
+  }
+}
+
+// --- Backup codes ---------------------------------------------------------------------------------
+
+let shownCodes = [];
+/** While codes are on screen, leaving the page (reload, close, back) asks first: they are shown once. */
+const warnBeforeLeaving = (event) => {
+  event.preventDefault();
+  event.returnValue = '';
+};
+
+function bindBackupCodes() {
   $('backup-codes-done').addEventListener('click', () => {
+    shownCodes = [];
     $('backup-codes').replaceChildren();
     $('backup-codes-panel').hidden = true;
+    $('backup-codes-feedback').textContent = '';
+    removeEventListener('beforeunload', warnBeforeLeaving);
   });
+  $('backup-codes-copy').addEventListener('click', () =>
+    copy(codesText(), $('backup-codes-feedback'), 'Copied: paste them into your password manager.'),
+  );
+  $('backup-codes-download').addEventListener('click', () => {
+    const link = document.createElement('a');
+    link.href = URL.createObjectURL(new Blob([codesText()], { type: 'text/plain' }));
+    link.download = `${location.hostname}-backup-codes.txt`;
+    document.body.append(link);
+    link.click();
+    link.remove();
+    setTimeout(() => URL.revokeObjectURL(link.href), 10_000);
+    $('backup-codes-feedback').textContent = 'Downloaded as a text file.';
+  });
+  // The print style sheet prints only this panel.
+  $('backup-codes-print').addEventListener('click', () => print());
+}
+
+function codesText() {
+  return [
+    `Backup codes for ${location.host} (express-mfa example), created ${new Date().toLocaleString()}.`,
+    'Each code works once.',
+    '',
+    ...shownCodes,
+    '',
+  ].join('\n');
 }
 
 /** Shows backup codes, once; `codes` is absent when the step brought none. */
 export function showBackupCodes(codes) {
   if (!codes) return;
+  shownCodes = codes;
   $('backup-codes').replaceChildren(
     ...codes.map((code) => {
       const li = document.createElement('li');
@@ -39,32 +109,83 @@ export function showBackupCodes(codes) {
     }),
   );
   $('backup-codes-panel').hidden = false;
+  addEventListener('beforeunload', warnBeforeLeaving);
+  $('backup-codes-panel').scrollIntoView({ block: 'start' });
+  $('backup-codes-title').focus();
 }
 
-/** Asks for a new authenticator app secret and shows it, as a QR code and as text. */
+// --- Authenticator app ----------------------------------------------------------------------------
+
+/** Asks for a new authenticator app secret and shows it, as a QR code, a link and as text. */
 async function startTotpSetup() {
-  const { secret, qrCode } = await api('POST', '/auth/mfa/totp/setup');
-  $('totp-qr').src = qrCode;
-  $('totp-secret').textContent = secret;
+  const setup = await api('POST', '/auth/mfa/totp/setup');
+  remember('totp-setup', setup, Date.now() + TOTP_PENDING_MS);
+  showTotpSetup(setup);
   $('totp-code').value = '';
+  $('totp-code').focus();
+}
+
+function showTotpSetup({ secret, uri, qrCode }) {
+  $('totp-qr').src = qrCode;
+  // Groups of four are easier to type on a phone; the copy button copies it without spaces.
+  $('totp-secret').textContent = secret
+    .replace(/=+$/, '')
+    .match(/.{1,4}/g)
+    .join(' ');
+  $('totp-secret').dataset.secret = secret;
+  $('totp-uri').href = uri;
+  $('totp-copy-feedback').textContent = '';
   $('totp-setup').hidden = false;
   $('totp-setup-start').hidden = true;
-  $('totp-code').focus();
+}
+
+/** After a reload: shows the setup still in progress (same secret, same QR), if any. */
+export function resumeTotpSetup(enrolled) {
+  const setup = recall('totp-setup');
+  if (!setup) return false;
+  if (enrolled) {
+    forget('totp-setup');
+    return false;
+  }
+  showTotpSetup(setup);
+  return true;
 }
 
 /** Confirms the app with the code typed in, closes the setup and shows the backup codes it brought. */
 async function confirmTotpSetup() {
-  const result = await api('POST', '/auth/mfa/totp/confirm', { code: $('totp-code').value });
+  const input = $('totp-code');
+  clearFieldError(input);
+  let result;
+  try {
+    result = await api('POST', '/auth/mfa/totp/confirm', { code: input.value });
+  } catch (err) {
+    if (err.code === 'invalid_code' || isLocked(err)) {
+      showFieldError(
+        input,
+        err.code === 'invalid_code'
+          ? 'That code is not right. Type the 6 digits the app shows now (they change every 30 seconds).'
+          : codeErrorText(err, { factor: 'totp' }),
+      );
+      return;
+    }
+    throw err;
+  }
   closeTotpSetup();
   showBackupCodes(result.backupCodes);
 }
 
 /** Hides the authenticator app setup and forgets the secret it showed. */
 export function closeTotpSetup() {
+  forget('totp-setup');
   $('totp-setup').hidden = true;
   $('totp-secret').textContent = '';
+  delete $('totp-secret').dataset.secret;
+  $('totp-uri').href = '#totp-setup';
   $('totp-qr').removeAttribute('src');
+  clearFieldError($('totp-code'));
 }
+
+// --- Passkeys -------------------------------------------------------------------------------------
 
 /** Creates a passkey on this device, named as typed in, and shows the backup codes it brought. */
 async function addNamedPasskey() {
@@ -73,19 +194,74 @@ async function addNamedPasskey() {
   showBackupCodes(result.backupCodes);
 }
 
+// --- Phone ----------------------------------------------------------------------------------------
+
 /** Texts a code to the number typed in and opens the form to confirm it; resolves to the number. */
 export async function startPhoneSetup() {
-  const { phone } = await api('POST', '/auth/mfa/sms/setup', { phone: $('sms-phone').value });
-  $('sms-confirm-form').hidden = false;
+  const input = $('sms-phone');
+  clearFieldError(input);
+  let phone;
+  try {
+    ({ phone } = await api('POST', '/auth/mfa/sms/setup', { phone: input.value }));
+  } catch (err) {
+    if (isLocked(err) && err.body?.retryAfter) {
+      holdButton($('sms-setup-submit'), Date.now() + err.body.retryAfter * 1000);
+      showFieldError(input, err.message);
+      return undefined;
+    }
+    if (err.code === 'invalid_request') {
+      showFieldError(input, err.message);
+      return undefined;
+    }
+    throw err;
+  }
+  remember('sms-setup', { phone, sentAt: Date.now() }, Date.now() + PHONE_PENDING_MS);
+  openPhoneConfirm(phone, Date.now());
   $('sms-confirm-code').value = '';
   $('sms-confirm-code').focus();
   return phone;
 }
 
-/** Confirms the phone with the code typed in: `{ phone, backupCodes? }`. */
+function openPhoneConfirm(phone, sentAt) {
+  $('sms-confirm-form').hidden = false;
+  $('sms-confirm-to').textContent = `We texted a code to ${phone}.`;
+  holdButton($('sms-setup-submit'), sentAt + RESEND_MS, 'Text me a new code');
+}
+
+/** After a reload: the phone still waiting for its code, if any; resolves to its number. */
+export function resumePhoneSetup() {
+  const pending = recall('sms-setup');
+  if (!pending) return undefined;
+  openPhoneConfirm(pending.phone, pending.sentAt);
+  return pending.phone;
+}
+
+/** Confirms the phone with the code typed in: `{ phone, backupCodes? }`, or undefined when refused. */
 export async function confirmPhone() {
-  const result = await api('POST', '/auth/mfa/sms/confirm', { code: $('sms-confirm-code').value });
+  const input = $('sms-confirm-code');
+  clearFieldError(input);
+  let result;
+  try {
+    result = await api('POST', '/auth/mfa/sms/confirm', { code: input.value });
+  } catch (err) {
+    if (err.code === 'invalid_code' || isLocked(err)) {
+      const pending = recall('sms-setup');
+      showFieldError(
+        input,
+        codeErrorText(err, { factor: 'sms', expiresAt: pending && pending.sentAt + PHONE_PENDING_MS }),
+      );
+      return undefined;
+    }
+    throw err;
+  }
+  forget('sms-setup');
+  cancelPhoneSetup();
+  return result;
+}
+
+export function cancelPhoneSetup() {
+  forget('sms-setup');
   $('sms-confirm-form').hidden = true;
   $('sms-phone').value = '';
-  return result;
+  clearFieldError($('sms-confirm-code'));
 }

@@ -1,20 +1,39 @@
-import { api, busy, hide, showError } from './api.js';
-import { passkeysSupported, signInWithPasskey } from './passkeys.js';
+import { ApiError, api, busy, hide, showError } from './api.js';
+import { getFeatures } from './dev-outbox.js';
+import { clearFieldError, showFieldError } from './feedback.js';
+import { passkeysSupported, signInWithPasskey, startPasskeyAutofill } from './passkeys.js';
 
-const error = document.getElementById('error');
+const $ = (id) => document.getElementById(id);
+const error = $('error');
+
+/** Errors that concern one field go under it; anything else to the page's alert. */
+const FIELD_OF = {
+  'login-form': (err) =>
+    err.code === 'invalid_credentials' ? 'login-password' : fieldFromMessage('login', err),
+  'signup-form': (err) => (err.code === 'email_taken' ? 'signup-email' : fieldFromMessage('signup', err)),
+};
+
+/** The app's 400s name what is wrong in their sentence: email, password or name. */
+function fieldFromMessage(prefix, err) {
+  if (!(err instanceof ApiError) || err.code !== 'invalid_request') return undefined;
+  const word = ['email', 'password', 'name'].find((w) => err.message.toLowerCase().includes(w));
+  return word && `${prefix}-${word}`;
+}
 
 function handle(formId, buttonId, send) {
-  const form = document.getElementById(formId);
-  const button = document.getElementById(buttonId);
+  const form = $(formId);
   form.addEventListener('submit', async (event) => {
     event.preventDefault();
     hide(error);
+    for (const input of form.querySelectorAll('input')) clearFieldError(input);
     const fields = Object.fromEntries(new FormData(form));
     try {
-      const next = await busy(button, () => send(fields));
+      const next = await busy($(buttonId), () => send(fields));
       location.assign(next ?? '/account');
     } catch (err) {
-      showError(error, err);
+      const field = $(FIELD_OF[formId](err) ?? '');
+      if (field) showFieldError(field, err.message);
+      else showError(error, err);
     }
   });
 }
@@ -29,9 +48,9 @@ handle('signup-form', 'signup-submit', async ({ email, password, name }) => {
 });
 
 // Passwordless: the passkey alone (with the device's PIN or biometrics) signs in.
-const passkeyButton = document.getElementById('passkey-login');
+const passkeyButton = $('passkey-login');
 passkeyButton.hidden = !passkeysSupported();
-document.getElementById('passkey-or').hidden = passkeyButton.hidden;
+$('passkey-or').hidden = passkeyButton.hidden;
 passkeyButton.addEventListener('click', async () => {
   hide(error);
   try {
@@ -42,9 +61,24 @@ passkeyButton.addEventListener('click', async () => {
   }
 });
 
+// Passkey autofill: the browser offers the user's passkeys in the email field's suggestions (the
+// button stays for browsers without it). Started when the field is first focused, so a visit that
+// never signs in asks the server for no challenge.
+$('login-email').addEventListener(
+  'focus',
+  () => {
+    startPasskeyAutofill()
+      .then((signedIn) => {
+        if (signedIn) location.assign('/account');
+      })
+      .catch((err) => showError(error, err));
+  },
+  { once: true },
+);
+
 // "Lost your second factor?" only where recovery works (it needs an email sender).
-api('GET', '/api/features')
+getFeatures()
   .then((features) => {
-    document.getElementById('recover-link').hidden = !features.recovery;
+    $('recover-link').hidden = !features.recovery;
   })
   .catch(() => {});

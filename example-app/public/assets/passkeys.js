@@ -52,3 +52,28 @@ export const verifyWithPasskey = () => assert('verify');
 
 /** Signs in with a passkey alone (it asks for your PIN or biometrics). */
 export const signInWithPasskey = () => assert('login');
+
+/**
+ * Passkeys in the browser's autofill (WebAuthn conditional mediation) on a field with
+ * `autocomplete="username webauthn"`: resolves true once the user picked one and is signed in,
+ * false where the browser has no autofill for passkeys or the request was replaced (the button
+ * starts its own ceremony, which cancels this one).
+ */
+export async function startPasskeyAutofill() {
+  const lib = globalThis.SimpleWebAuthnBrowser;
+  if (!lib || !(await lib.browserSupportsWebAuthnAutofill())) return false;
+  const field = document.querySelector('input[autocomplete~="webauthn"]');
+  // Autofill is a convenience: when the server cannot start it, the button is still there.
+  const optionsJSON = await api('POST', '/auth/mfa/webauthn/login/options').catch(() => undefined);
+  if (!optionsJSON) return false;
+  let response;
+  try {
+    field?.setAttribute('data-passkey-autofill', 'waiting');
+    response = await lib.startAuthentication({ optionsJSON, useBrowserAutofill: true });
+  } catch {
+    field?.setAttribute('data-passkey-autofill', 'stopped');
+    return false; // aborted by the button's ceremony, or the user dismissed it: the button remains
+  }
+  await api('POST', '/auth/mfa/webauthn/login/verify', { response });
+  return true;
+}

@@ -1,12 +1,16 @@
 // The account page's email and text message codes: shows email codes, binds and removes a phone.
-import { api, runAction, showError } from './api.js';
-import { confirmPhone, startPhoneSetup } from './factor-setup.js';
+import { api, showError } from './api.js';
+import { cancelPhoneSetup, confirmPhone, resumePhoneSetup, startPhoneSetup } from './factor-setup.js';
+import { confirmInline } from './inline-step-up.js';
+import { setScope } from './pending.js';
+import { runAction } from './step-up.js';
 
 const $ = (id) => document.getElementById(id);
 const error = $('error');
 
-/** Runs an action; when it needs a fresh second factor, goes to the verify page and back. */
-const run = (button, fn) => runAction(error, button, fn, '/account');
+/** Runs an action; a fresh second factor is confirmed inline or on the verify page, then it goes on. */
+const run = (button, fn, action, data) =>
+  runAction(error, button, fn, { returnTo: '/account', action, data, stepUp: confirmInline });
 
 /** Tells account.js to redraw (and show backup codes a first factor brought). */
 const changed = (detail = {}) => document.dispatchEvent(new CustomEvent('mfa:changed', { detail }));
@@ -17,6 +21,7 @@ async function load() {
     api('GET', '/auth/mfa/sms').catch((err) => (err.status === 404 ? null : Promise.reject(err))),
     api('GET', '/api/me'),
   ]);
+  setScope(status.userId);
   const email = status.factors.includes('email');
   $('email-codes').hidden = !email;
   $('email-codes-to').textContent = me.user.email;
@@ -25,28 +30,45 @@ async function load() {
   if (!sms) return;
   $('sms-status').textContent = sms.enrolled ? `On, to ${sms.phone}` : 'Off';
   $('sms-remove').hidden = !sms.enrolled;
-  $('sms-setup-submit').textContent = sms.enrolled ? 'Change number' : 'Text me a code';
+  $('sms-setup-submit').dataset.label = sms.enrolled ? 'Change number' : 'Text me a code';
+  if (!$('sms-setup-submit').disabled)
+    $('sms-setup-submit').textContent = $('sms-setup-submit').dataset.label;
 }
+
+const setUpPhone = () =>
+  run(
+    $('sms-setup-submit'),
+    async () => {
+      const phone = await startPhoneSetup();
+      if (phone) $('sms-status').textContent = `We texted a code to ${phone}`;
+    },
+    'sms-setup',
+    { phone: $('sms-phone').value },
+  );
 
 $('sms-setup-form').addEventListener('submit', (event) => {
   event.preventDefault();
-  return run($('sms-setup-submit'), async () => {
-    const phone = await startPhoneSetup();
-    $('sms-status').textContent = `We texted a code to ${phone}`;
-  });
+  return setUpPhone();
+});
+
+// Back from the verify page: the number typed before it is sent again, without another click.
+document.addEventListener('mfa:resume-sms', (event) => {
+  $('sms-phone').value = event.detail?.phone ?? '';
+  if ($('sms-phone').value) setUpPhone();
 });
 
 $('sms-confirm-form').addEventListener('submit', (event) => {
   event.preventDefault();
   return run($('sms-confirm-submit'), async () => {
     const result = await confirmPhone();
+    if (!result) return;
     changed(result.backupCodes ? { backupCodes: result.backupCodes } : {});
     await load();
   });
 });
 
 $('sms-cancel').addEventListener('click', () => {
-  $('sms-confirm-form').hidden = true;
+  cancelPhoneSetup();
   load().catch((err) => showError(error, err));
 });
 
@@ -61,6 +83,8 @@ $('sms-remove').addEventListener('click', (event) => {
 
 try {
   await load();
+  const pending = resumePhoneSetup();
+  if (pending) $('sms-status').textContent = `We texted a code to ${pending}`;
 } catch (err) {
   if (err.status !== 401) showError(error, err);
 }

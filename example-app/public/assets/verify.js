@@ -1,49 +1,76 @@
-import { api, bindLogout, busy, goBackVerified, hide, safeNext, showError, signInExtras } from './api.js';
+import { api, bindLogout, busy, hide, showError, signInExtras } from './api.js';
+import { bindChannel, resumeChannel } from './codes.js';
+import { getFeatures, showDevOutbox } from './dev-outbox.js';
+import { clearFieldError, codeErrorText, isLocked, lockedUntil, showFieldError } from './feedback.js';
 import { verifyWithPasskey } from './passkeys.js';
+import { setScope } from './pending.js';
+import { goBackVerified, returnTarget } from './step-up.js';
+import { showLock } from './verify-locks.js';
 
 const $ = (id) => document.getElementById(id);
 const error = $('error');
-const next = safeNext(new URLSearchParams(location.search).get('next'));
+const next = returnTarget();
 
 bindLogout();
 $('verify-cancel').href = next;
+const done = () => goBackVerified(next);
 
-function bind(formId, inputId, buttonId, path) {
+/** Wires a code form: errors under its field, a lock on its section. */
+function bind(factor, formId, inputId, buttonId, path) {
   $(formId).addEventListener('submit', async (event) => {
     event.preventDefault();
     hide(error);
+    const input = $(inputId);
+    clearFieldError(input);
+    if (!input.value.trim()) return showFieldError(input, 'Enter the code first.');
     try {
-      await busy($(buttonId), () => api('POST', path, { code: $(inputId).value, ...signInExtras() }));
-      goBackVerified(next);
+      await busy($(buttonId), () => api('POST', path, { code: input.value, ...signInExtras() }));
+      done();
     } catch (err) {
-      showError(error, err);
-      $(inputId).select();
+      // A lock is said once, in the section's alert (with the countdown and the other factors).
+      if (isLocked(err)) showLock(factor, lockedUntil(err));
+      else if (err.code === 'invalid_code') showFieldError(input, codeErrorText(err, { factor }));
+      else showError(error, err);
     }
   });
 }
 
-bind('totp-verify-form', 'totp-verify-code', 'totp-verify-submit', '/auth/mfa/totp/verify');
-bind('backup-verify-form', 'backup-verify-code', 'backup-verify-submit', '/auth/mfa/backup-codes/verify');
+bind('totp', 'totp-verify-form', 'totp-verify-code', 'totp-verify-submit', '/auth/mfa/totp/verify');
+bind(
+  'backup_codes',
+  'backup-verify-form',
+  'backup-verify-code',
+  'backup-verify-submit',
+  '/auth/mfa/backup-codes/verify',
+);
+bindChannel('email', done);
+bindChannel('sms', done);
 
 $('passkey-verify').addEventListener('click', async () => {
   hide(error);
+  const status = $('passkey-error');
+  status.hidden = true;
   try {
     await busy($('passkey-verify'), verifyWithPasskey);
-    goBackVerified(next);
+    done();
   } catch (err) {
-    showError(error, err);
+    if (isLocked(err)) showLock('webauthn', lockedUntil(err));
+    status.textContent = err.message;
+    status.hidden = false;
   }
 });
 
 // Recovery by email, for someone who lost every factor listed here (only where it is on).
-api('GET', '/api/features')
+getFeatures()
   .then((features) => {
     $('verify-recover').hidden = !features.recovery;
   })
   .catch(() => {});
+showDevOutbox(['nav-outbox', 'email-outbox', 'sms-outbox']);
 
 try {
-  const { factors, signIn } = await api('GET', '/auth/mfa/');
+  const { userId, factors, signIn, locks } = await api('GET', '/auth/mfa/');
+  setScope(userId);
   if (signIn?.stage === 'pending') {
     // The password was right; this page finishes the sign-in.
     $('verify-title').textContent = 'Finish signing in';
@@ -53,16 +80,29 @@ try {
     $('nav-account').hidden = true;
     $('verify-cancel').href = '/';
   }
+  // The number first, so the text message section never shows without it.
+  if (factors.includes('sms')) {
+    const { phone } = await api('GET', '/auth/mfa/sms');
+    $('sms-to').textContent = phone ? `ending in ${phone.slice(-4)}` : '';
+  }
   const totp = factors.includes('totp');
   const backup = factors.includes('backup_codes');
   const passkey = factors.includes('webauthn');
   $('passkey-section').hidden = !passkey;
   $('totp-section').hidden = !totp;
   $('backup-section').hidden = !backup;
-  // Email and SMS codes have their own sections (codes.js); any factor means there is something to offer.
+  $('email-section').hidden = !factors.includes('email');
+  $('sms-section').hidden = !factors.includes('sms');
   $('no-factors').hidden = factors.length > 0;
+  resumeChannel('email');
+  resumeChannel('sms');
+  // Locks the server remembers (a reload does not forget them): named, counting down, others offered.
+  for (const [factor, lock] of Object.entries(locks)) if (lock.locked) showLock(factor, lock.until);
   if (backup && !totp && !passkey) $('backup-details').open = true;
-  (totp ? $('totp-verify-code') : passkey ? $('passkey-verify') : $('backup-verify-code')).focus();
+  const first = [$('totp-verify-code'), $('passkey-verify'), $('backup-verify-code')].find(
+    (el) => !el.closest('section').hidden && !el.disabled,
+  );
+  first?.focus();
 } catch (err) {
   if (err.status === 401 && err.code === 'unauthenticated') location.assign('/');
   else showError(error, err);

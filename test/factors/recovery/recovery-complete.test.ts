@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
+import type { NextFunction, Request, Response } from 'express';
 import supertest from 'supertest';
 import { startRedis, type TestRedis } from '../../helpers/redis-server.js';
 import { totpCode } from '../../helpers/test-app.js';
@@ -213,10 +214,21 @@ describe('POST /recovery/complete', () => {
         req.sessionStore.set = (_sid, _data, cb) => cb?.(new Error('session store down'));
       },
     });
+    // The app's own logger: express-session's failed save at the end of the 503 lands here, not on stderr.
+    const logged: unknown[] = [];
+    t.app.use((err: unknown, _req: Request, res: Response, next: NextFunction) => {
+      logged.push(err);
+      if (!res.headersSent) next(err);
+    });
     await equippedUser(t, 'bea');
     const code = await requestCode(t, 'bea@example.com');
     const res = await complete(t, 'bea@example.com', code).expect(503);
     assert.equal(res.body.error, 'unavailable');
+    await new Promise((resolve) => setImmediate(resolve));
+    assert.deepEqual(
+      logged.map((e) => (e as Error).message),
+      ['session store down'],
+    );
     assert.equal(eventsOf(t.events, 'recovery_completed').length, 1);
     assert.deepEqual(await t.mfa.factors('bea'), []);
   });
