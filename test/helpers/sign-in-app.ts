@@ -40,6 +40,8 @@ export function addPasswordRoute(app: Express, mfa: Mfa): void {
 export interface SignInApp extends TestApp {
   /** How often the app's `onLogin` ran, per user id. */
   logins: Map<string, number>;
+  /** What the package logged (`logger`): unexpected errors, misuse. */
+  logged: string[];
   /** A fresh browser (cookie jar) that signs in with its password through `mfa.signIn`. */
   password(
     userId: string,
@@ -54,7 +56,12 @@ export interface SignInApp extends TestApp {
  */
 export async function makeSignInApp(redis: Redis, overrides: Partial<MfaOptions> & { prefix?: string } = {}) {
   const logins = new Map<string, number>();
+  const logged: string[] = [];
   const t = await makeTestApp(redis, {
+    logger: {
+      warn: (message) => logged.push(message),
+      error: (message, detail) => logged.push(`${message} ${String(detail ?? '')}`),
+    },
     onLogin: (req, userId) => {
       logins.set(userId, (logins.get(userId) ?? 0) + 1);
       req.session.user = { id: userId, email: `${userId}@example.com` };
@@ -68,6 +75,7 @@ export async function makeSignInApp(redis: Redis, overrides: Partial<MfaOptions>
   const app: SignInApp = {
     ...t,
     logins,
+    logged,
     async password(userId, agent = supertest.agent(t.app)) {
       const res = await agent.post(`/test/password?id=${encodeURIComponent(userId)}`).expect(200);
       return { agent, res };

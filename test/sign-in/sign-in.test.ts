@@ -190,6 +190,7 @@ describe('mfa.signIn', () => {
     const { agent } = await t.password('ivy');
     const res = await agent.post('/auth/mfa/totp/verify').send({ code: totpCode(secret, t.clock) });
     assert.equal(res.status, 500);
+    assert.match(t.logged.join('\n'), /unexpected error .*the app failed/);
     assert.equal((await agent.get('/test/me').expect(200)).body.user, null);
     assert.equal((await agent.get('/guarded')).status, 401);
   });
@@ -201,6 +202,7 @@ describe('mfa.signIn', () => {
       (await agent.post('/auth/mfa/totp/verify').send({ code: totpCode(secret, t.clock) })).status,
       500,
     );
+    assert.match(t.logged.join('\n'), /getUser\(req\) must return that user/);
     assert.equal((await agent.get('/test/me').expect(200)).body.user, null);
   });
 
