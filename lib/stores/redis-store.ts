@@ -27,9 +27,10 @@ export interface RedisStoreOptions {
    */
   commandTimeoutMs?: number;
   /**
-   * Where the store reports what it finds when it checks the server on first use (default
-   * `console`): a warning when the server refuses `CONFIG GET` (managed Redis), an error when its
-   * `maxmemory-policy` may evict MFA records.
+   * Where the store reports what it finds (default `console`): a warning when the server refuses
+   * `CONFIG GET` (managed Redis), an error when its `maxmemory-policy` may evict MFA records, and an
+   * error, once per outage, when calls are refused because the client is not ready (a wrong URL, a
+   * server that is down).
    */
   logger?: StoreLogger;
 }
@@ -71,6 +72,11 @@ export class RedisStore implements Store {
   private serverCheck: Promise<void> | undefined;
   /** Set once the server is found to be configured so that it could lose records: final. */
   private refusal: StoreMisconfiguredError | undefined;
+  /**
+   * Set while calls are refused because the client is not ready, so the outage is logged once, not
+   * per request; cleared by the first call that finds the client ready again.
+   */
+  private notReadyReported = false;
 
   constructor(options: RedisStoreOptions) {
     if (options === null || typeof options !== 'object') {
@@ -275,6 +281,19 @@ export class RedisStore implements Store {
     }
   }
 
+  /**
+   * A client that never connects (a wrong URL, a server that is not running) would otherwise show
+   * only as 503s: one sentence says why, at the start of each outage.
+   */
+  private reportNotReady(why: string): void {
+    if (this.notReadyReported) return;
+    this.notReadyReported = true;
+    this.logger.error(
+      `RedisStore: Redis is not ready (${why}): every MFA call answers 503 until it connects. ` +
+        "Check the client's URL and that the Redis server runs.",
+    );
+  }
+
   private warnUnchecked(why: string): void {
     this.logger.warn(
       `RedisStore could not check the server's maxmemory-policy (${why}); make sure it is noeviction ` +
@@ -288,7 +307,11 @@ export class RedisStore implements Store {
    */
   private async run<T>(operation: () => Promise<T>): Promise<T> {
     const notReady = this.client.notReady();
-    if (notReady !== null) throw new StoreUnavailableError(`Redis is not ready (${notReady})`);
+    if (notReady !== null) {
+      this.reportNotReady(notReady);
+      throw new StoreUnavailableError(`Redis is not ready (${notReady})`);
+    }
+    this.notReadyReported = false;
     let timer: NodeJS.Timeout | undefined;
     const timeout = new Promise<never>((_, reject) => {
       timer = setTimeout(

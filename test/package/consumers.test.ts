@@ -3,6 +3,7 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { before, describe, test } from 'node:test';
+import { startRedis } from '../helpers/redis-server.js';
 import {
   consumerEnv,
   consumerProject,
@@ -55,8 +56,34 @@ const SETS = {
     'connect-redis': '8.1.0',
     ioredis: '^6.0.0',
   },
-  // Redis clients: node-redis 4/5 with connect-redis 9, and ioredis 5 (one copy installed), join
-  // here with the RedisStore work, as sets `nodeRedis` and `ioredis5` with their programs below.
+  // node-redis 5 with connect-redis 9 (the current major, node-redis only): one client for both.
+  nodeRedis: {
+    express: '^5.1.0',
+    'express-session': EXPRESS_SESSION,
+    'connect-redis': '^9.0.0',
+    redis: '^5.0.0',
+    otplib: '^13.5.0',
+  },
+  // node-redis 4 (connect-redis 9 wants 5): connect-redis 8.1 on it, under Express 4.
+  nodeRedis4: {
+    express: '^4.21.2',
+    'express-session': EXPRESS_SESSION,
+    'connect-redis': '8.1.0',
+    redis: '^4.7.0',
+    otplib: '^13.5.0',
+  },
+  // ioredis 5: express-mfa must use the app's copy (an optional peer), types included.
+  ioredis5: {
+    express: '^5.1.0',
+    'express-session': EXPRESS_SESSION,
+    'connect-redis': '8.1.0',
+    ioredis: '^5.0.0',
+    otplib: '^13.5.0',
+    typescript: '~5.9.3',
+    '@types/express': '^5.0.3',
+    '@types/express-session': '^1.18.2',
+    '@types/node': '^20.19.0',
+  },
 } as const;
 type SetName = keyof typeof SETS;
 
@@ -238,6 +265,93 @@ describe('consumers installed from the registry', { concurrency: true }, () => {
       },
     );
     assert.match(stderr, /Tests:\s+1 passed, 1 total/);
+  });
+
+  for (const [set, client, connectRedis, clientMajor] of [
+    ['nodeRedis', 'node-redis', '9', '5'],
+    ['nodeRedis4', 'node-redis', '8', '4'],
+    ['ioredis5', 'ioredis', '8', '5'],
+  ] as const) {
+    test(`${client} ${clientMajor} + connect-redis ${connectRedis}: one client for sessions and RedisStore; sign in, enrol, verify, no replay`, async () => {
+      const redis = await startRedis();
+      try {
+        const out = await runJson(projects[set], 'redis-app.mjs', {
+          REDIS_CLIENT: client,
+          REDIS_URL: redis.url,
+        });
+        assert.equal(out.clientVersion.split('.')[0], clientMajor);
+        assert.equal(out.connectRedis.split('.')[0], connectRedis);
+        assert.deepEqual(out.firstLogin, { status: 'signed_in' });
+        assert.equal(out.setup, 200);
+        assert.deepEqual(out.confirm, { status: 200, backupCodes: 10 });
+        assert.equal(out.logout, 200);
+        assert.equal(out.secondLogin.status, 'mfa_required');
+        assert.ok(out.secondLogin.factors.includes('totp'), JSON.stringify(out.secondLogin));
+        assert.deepEqual(out.pendingMe, { user: null });
+        assert.deepEqual(out.verify, { status: 200, signedIn: true });
+        assert.deepEqual(out.me, { user: { id: 'u1', email: 'ada@example.com' } });
+        assert.deepEqual(out.replay, { status: 401, error: 'invalid_code' });
+        assert.deepEqual(out.factors, ['totp', 'backup_codes']);
+        assert.ok(out.mfaKeys > 0, 'MFA records are in Redis');
+        assert.ok(out.sessionKeys > 0, 'sessions are in Redis');
+        assert.deepEqual(out.lines, []);
+      } finally {
+        await redis.close();
+      }
+    });
+  }
+
+  test('ioredis 5: one copy installed, and RedisStore takes its client under strict TypeScript', async () => {
+    const dir = projects.ioredis5;
+    const { stdout } = await exec('npm', ['ls', 'ioredis', '--all', '--json'], {
+      cwd: dir,
+      env: consumerEnv(),
+    });
+    const versions = new Set<string>();
+    const walk = (node: { version?: string; dependencies?: Record<string, unknown> }, name?: string) => {
+      if (name === 'ioredis' && node.version) versions.add(node.version);
+      for (const [child, sub] of Object.entries(node.dependencies ?? {})) walk(sub as typeof node, child);
+    };
+    walk(JSON.parse(stdout));
+    assert.equal(versions.size, 1, `one ioredis, got ${[...versions].join(', ')}`);
+    assert.match([...versions][0]!, /^5\./);
+    // express-mfa has no ioredis of its own: it resolves the app's.
+    assert.ok(!existsSync(join(dir, 'node_modules', 'express-mfa', 'node_modules', 'ioredis')));
+
+    const ts = join(dir, 'ts-ioredis5');
+    rmSync(ts, { recursive: true, force: true });
+    mkdirSync(ts, { recursive: true });
+    writeFileSync(join(ts, 'package.json'), JSON.stringify({ type: 'module' }));
+    writeFileSync(
+      join(ts, 'tsconfig.json'),
+      JSON.stringify({
+        compilerOptions: {
+          strict: true,
+          target: 'es2022',
+          noEmit: true,
+          types: ['node'],
+          module: 'nodenext',
+        },
+        include: ['*.ts'],
+      }),
+    );
+    writeFileSync(
+      join(ts, 'store.ts'),
+      `import { RedisStore } from 'express-mfa';
+import { Cluster, Redis } from 'ioredis';
+
+export const store = new RedisStore({ client: new Redis('redis://localhost:6379', { enableOfflineQueue: false }) });
+export const clustered = new RedisStore({ client: new Cluster([{ host: 'localhost', port: 7000 }]) });
+`,
+    );
+    const result = await exec(join(dir, 'node_modules', '.bin', 'tsc'), ['-p', ts], {
+      cwd: ts,
+      env: consumerEnv(),
+    }).then(
+      () => '',
+      (error: { stdout?: string }) => error.stdout ?? String(error),
+    );
+    assert.equal(result, '', 'tsc reports no errors');
   });
 
   const TS_VARIANTS = {
