@@ -6,7 +6,12 @@
  * and prints one markdown table. Pieces: scenarios.ts (what each sends), measure.ts (one measured run),
  * users.ts (enrolment and per-request users), report.ts (the tables and the targets).
  *
+ * The server under test runs what users run: the built dist/ (rebuilt when lib/ is newer) under plain
+ * node with NODE_ENV=production; `--dev` serves the TypeScript source through tsx instead (labelled
+ * "dev mode" with the figures).
+ *
  * Flags (seconds unless noted):
+ *   --dev                 the TypeScript source under tsx, without NODE_ENV=production
  *   --smoke               ~1 s per scenario, 50k memory attempts; exit 1 unless every answer was 2xx
  *                         and memory stayed bounded (targets are reported, not enforced)
  *   --warmup 3            warm-up per scenario (discarded)
@@ -15,9 +20,10 @@
  *   --connections 10
  *   --users 12000         users pre-enrolled for totp-verify / backup-verify
  *   --passkey-users 5000  users pre-enrolled with TOTP and a passkey, for passkey-verify
+ *   --signin-users 6000   users pre-enrolled with TOTP, for signin-verify
  *   --memory-attempts 1000000
  *   --only a,b            run only these scenarios (hello,session,guard,totp-verify,backup-verify,
- *                         passkey-verify,memory)
+ *                         passkey-verify,signin-verify,memory)
  *   --profile DIR         run the server under `node --cpu-prof`, profile written to DIR
  *   --auto-pipelining     the server's ioredis client with enableAutoPipelining (an app-level option)
  *   --compare PATH        A/B: a second server built from another copy of the library (PATH to its
@@ -51,9 +57,11 @@ import {
 } from './measure.js';
 import type { MemoryResult } from './memory.js';
 import { enrolPasskeyUser, PasskeyRotation } from './passkeys.js';
+import { productionBuild } from './production-build.js';
 import { commandDetail, comparison, memoryDetail, table, targets } from './report.js';
 import { createScenarios, HTTP_SCENARIOS } from './scenarios.js';
-import { type ServerProcess, startServer } from './server-process.js';
+import { type ServerMode, type ServerProcess, startServer } from './server-process.js';
+import { SignInRotation } from './sign-ins.js';
 import { totpCode } from './totp-code.js';
 import { BackupRotation, type BenchUser, enrolUser, enrolUsers, reverify, TotpRotation } from './users.js';
 
@@ -62,12 +70,14 @@ const ALL = [...HTTP_SCENARIOS, 'memory'] as const;
 const { values: flags } = parseArgs({
   options: {
     smoke: { type: 'boolean', default: false },
+    dev: { type: 'boolean', default: false },
     warmup: { type: 'string' },
     duration: { type: 'string' },
     rounds: { type: 'string' },
     connections: { type: 'string' },
     users: { type: 'string' },
     'passkey-users': { type: 'string' },
+    'signin-users': { type: 'string' },
     'memory-attempts': { type: 'string' },
     only: { type: 'string' },
     profile: { type: 'string' },
@@ -96,6 +106,7 @@ const userCount = Math.floor(numberFlag('users', flags.users, smoke ? 400 : 12_0
 const passkeyUserCount = Math.floor(
   numberFlag('passkey-users', flags['passkey-users'], smoke ? 200 : 5_000, 1),
 );
+const signInUserCount = Math.floor(numberFlag('signin-users', flags['signin-users'], smoke ? 200 : 6_000, 1));
 const memoryAttempts = Math.floor(
   numberFlag('memory-attempts', flags['memory-attempts'], smoke ? 50_000 : 1_000_000, 1),
 );
@@ -132,9 +143,13 @@ interface Variant {
   postgres?: boolean;
 }
 
-/** passkey-verify's challenges are prepared on a Redis-backed server: a PostgreSQL B cannot redeem them. */
+/** passkey-verify's challenges and signin-verify's sign-ins are prepared on a Redis-backed server: a PostgreSQL B cannot redeem them. */
 const runsOn = (name: string, v: { suffix: string }) =>
-  !(comparePostgres && v.suffix && name === 'passkey-verify');
+  !(comparePostgres && v.suffix && (name === 'passkey-verify' || name === 'signin-verify'));
+const dev = flags.dev ?? false;
+const modeLabel = dev
+  ? 'dev mode: lib/ TypeScript source under tsx, NODE_ENV unset'
+  : 'production mode: built dist/ under node, NODE_ENV=production';
 
 async function main(): Promise<number> {
   const redis = await startRedis();
@@ -151,6 +166,8 @@ async function main(): Promise<number> {
     const version = /redis_version:(\S+)/.exec(await admin.info('server'))?.[1] ?? '?';
     const host = machine(version);
     log(`machine: ${host.cpus} CPUs (${host.cpuModel}), node ${host.node}, redis ${host.redis}`);
+    const mode: ServerMode = dev ? { kind: 'dev' } : { kind: 'production', ...(await productionBuild(log)) };
+    log(`mode: ${modeLabel}`);
     log(
       `settings: ${smoke ? 'smoke, ' : ''}warm-up ${warmupS} s, measured ${durationS} s per scenario in ${rounds} round(s), ${connections} connections`,
     );
@@ -166,12 +183,17 @@ async function main(): Promise<number> {
       cpuProfDir?: string;
       databaseUrl?: string;
     }) => {
-      const server = await startServer({ redisPort: redis.port, ...options });
+      const server = await startServer({ redisPort: redis.port, mode, ...options });
       servers.push(server);
       emergencyStops.push(() => server.kill());
       return server;
     };
     // The servers under test start while users are enrolled (they stay idle meanwhile).
+    if (flags.compare?.endsWith('.ts') && !dev) {
+      throw new Error(
+        "--compare: production mode loads built JavaScript; give the other checkout's dist/index.js (build it first), or add --dev",
+      );
+    }
     const lib = flags.compare === undefined ? undefined : pathToFileURL(resolve(flags.compare)).href;
     const starting = Promise.all([
       start({ autoPipelining: flags['auto-pipelining'], cpuProfDir: flags.profile }),
@@ -185,17 +207,19 @@ async function main(): Promise<number> {
     // secret): it uses both cores, and the measured server's profile holds only the measured load.
     const needUsers = scenarios.includes('totp-verify') || scenarios.includes('backup-verify');
     const needPasskeys = scenarios.includes('passkey-verify');
+    const needSignIns = scenarios.includes('signin-verify');
+    let signInRotation: SignInRotation | undefined;
     let totpRotation: TotpRotation | undefined;
     let backupRotation: BackupRotation | undefined;
     let passkeyRotation: PasskeyRotation | undefined;
     // passkey-verify's assertions are prepared between runs on a server other than the measured one.
     let preparer: ServerProcess | undefined;
-    if (needUsers || needPasskeys) {
+    if (needUsers || needPasskeys || needSignIns) {
       const t0 = performance.now();
       // (--smoke enrols its few users on the server under test: two more processes would cost more.)
       const enrolers = smoke
         ? [(await starting)[0]]
-        : await Promise.all([0, 1].map(() => startServer({ redisPort: redis.port })));
+        : await Promise.all([0, 1].map(() => startServer({ redisPort: redis.port, mode })));
       if (!smoke) for (const e of enrolers) emergencyStops.push(() => e.kill());
       const bases = enrolers.map((e) => e.url);
       try {
@@ -207,6 +231,11 @@ async function main(): Promise<number> {
         if (needPasskeys) {
           const users = await enrolUsers(bases, passkeyUserCount, 16, 'passkey-', enrolPasskeyUser);
           passkeyRotation = new PasskeyRotation(users);
+        }
+        if (needSignIns) {
+          signInRotation = new SignInRotation(await enrolUsers(bases, signInUserCount, 16, 'signin-'));
+        }
+        if (needPasskeys || needSignIns) {
           preparer = smoke ? undefined : enrolers[0];
           if (preparer) servers.push(preparer); // closed with the servers under test
         }
@@ -215,7 +244,7 @@ async function main(): Promise<number> {
       }
       const seconds = (performance.now() - t0) / 1000;
       log(
-        `enrolled ${needUsers ? userCount : 0} TOTP users (/bench/login + /totp/setup + /totp/confirm) and ${needPasskeys ? passkeyUserCount : 0} passkey users (also /webauthn/register/*) in ${seconds.toFixed(1)} s`,
+        `enrolled ${needUsers ? userCount : 0} TOTP users (/bench/login + /totp/setup + /totp/confirm), ${needPasskeys ? passkeyUserCount : 0} passkey users (also /webauthn/register/*) and ${needSignIns ? signInUserCount : 0} sign-in users in ${seconds.toFixed(1)} s`,
       );
     }
 
@@ -265,6 +294,7 @@ async function main(): Promise<number> {
       totpRotation,
       backupRotation,
       passkeyRotation,
+      signInRotation,
       preparerUrl: (preparer ?? primaryServer).url,
       freshCookie,
       log,
@@ -334,6 +364,7 @@ async function main(): Promise<number> {
       [totpRotation, 'totp-verify'],
       [backupRotation, 'backup-verify'],
       [passkeyRotation, 'passkey-verify'],
+      [signInRotation, 'signin-verify'],
     ] as const) {
       if (rotation && (rotation.exhausted > 0 || rotation.failures.length > 0)) {
         results
@@ -360,6 +391,7 @@ async function main(): Promise<number> {
       '',
       `## express-mfa benchmark${smoke ? ' (smoke)' : ''}`,
       '',
+      `Server in ${modeLabel}.`,
       `${host.cpus} × ${host.cpuModel}, Node ${host.node}, Redis ${host.redis}; autocannon, ${connections} connections, pipelining 1;`,
       `warm-up ${warmupS} s discarded, then ${durationS} s per scenario measured in ${rounds} interleaved round(s).`,
       '',
@@ -387,7 +419,16 @@ async function main(): Promise<number> {
         JSON.stringify(
           {
             machine: host,
-            settings: { smoke, warmupS, durationS, rounds, connections, userCount, memoryAttempts },
+            settings: {
+              mode: dev ? 'dev' : 'production',
+              smoke,
+              warmupS,
+              durationS,
+              rounds,
+              connections,
+              userCount,
+              memoryAttempts,
+            },
             results: finished,
             memory,
           },
