@@ -360,6 +360,22 @@ async function main(): Promise<number> {
       }
     }
 
+    // Round trips per request: a short serial probe per scenario (one connection, so no other request's
+    // commands share a synchronous turn), outside the measured rounds.
+    for (const name of scenarios) {
+      for (const v of variants.filter((v) => runsOn(name, v))) {
+        const { spec, maxRequests } = await prepare(name, 1);
+        const probe = Math.min(50, maxRequests ?? 50);
+        if (probe < 1) continue;
+        const before = await quiesce(v.server);
+        await runLoad(spec, { url: v.server.url, connections: 1, durationS: 5, maxRequests: probe });
+        const after = await quiesce(v.server);
+        const requests = after.requests - before.requests;
+        results.get(name + v.suffix)!.roundTrips =
+          requests > 0 ? (after.roundTrips - before.roundTrips) / requests : Number.NaN;
+      }
+    }
+
     for (const [rotation, name] of [
       [totpRotation, 'totp-verify'],
       [backupRotation, 'backup-verify'],

@@ -102,7 +102,7 @@ export async function startServer(options: {
     stats() {
       return ask<ServerStats>('stats', (m) =>
         m.type === 'stats'
-          ? { requests: m.requests, commands: m.commands, cpuMicros: m.cpuMicros }
+          ? { requests: m.requests, commands: m.commands, roundTrips: m.roundTrips, cpuMicros: m.cpuMicros }
           : undefined,
       );
     },

@@ -55,9 +55,23 @@ const redis = new Redis({
 
 /** Redis commands sent by this process, by name: every command of both stores goes through here. */
 const commands: Record<string, number> = {};
+/**
+ * Commands issued before the event loop next polls for I/O are in flight together (no answer can
+ * arrive in between): they count as one round trip.
+ */
+let roundTrips = 0;
+let turnOpen = false;
+const closeTurn = () => {
+  turnOpen = false;
+};
 const sendCommand = redis.sendCommand.bind(redis);
 redis.sendCommand = ((command: { name: string }, stream?: unknown) => {
   commands[command.name] = (commands[command.name] ?? 0) + 1;
+  if (!turnOpen) {
+    turnOpen = true;
+    roundTrips++;
+    setImmediate(closeTurn);
+  }
   return (sendCommand as (c: unknown, s?: unknown) => unknown)(command, stream);
 }) as typeof redis.sendCommand;
 
@@ -183,6 +197,7 @@ process.on('message', (message: ServerRequest) => {
       id: message.id,
       requests,
       commands: { ...commands },
+      roundTrips,
       cpuMicros: cpu.user + cpu.system,
     });
   } else if (message.type === 'gc') {
