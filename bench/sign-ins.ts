@@ -12,6 +12,22 @@ const isPending = (user: BenchUser, now: number) => {
   return p !== undefined && now - p.at < FRESH_MS;
 };
 
+/** The app's password step, then `mfa.signIn`: a pending sign-in (bench/server.ts's POST /bench/password). */
+export async function beginSignIn(base: string, user: BenchUser): Promise<string> {
+  const response = await fetch(`${base}/bench/password`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ id: user.id }),
+    signal: AbortSignal.timeout(10_000),
+  });
+  const text = await response.text();
+  const cookie = cookieFrom(response.headers.getSetCookie());
+  if (response.status !== 200 || !cookie || !text.includes('"mfa_required"')) {
+    throw new Error(`POST /bench/password answered ${response.status} ${text} (cookie ${cookie})`);
+  }
+  return cookie;
+}
+
 /**
  * Sign-in completion: each request completes a distinct pending sign-in with its user's current TOTP
  * code. `prepare` (between runs, outside the measured time) runs the app's password step for as many
@@ -19,7 +35,14 @@ const isPending = (user: BenchUser, now: number) => {
  * the measured requests are the POST /auth/mfa/totp/verify calls alone.
  */
 export class SignInRotation extends Rotation {
-  constructor(users: BenchUser[]) {
+  /**
+   * `begin` starts one pending sign-in on the server at `base` and gives its session cookie (default:
+   * this bench's POST /bench/password, which calls `mfa.signIn`; the peers bench passes another library's).
+   */
+  constructor(
+    users: BenchUser[],
+    private readonly begin: (base: string, user: BenchUser) => Promise<string> = beginSignIn,
+  ) {
     super([...users].sort((a, b) => a.lastStep - b.lastStep));
   }
   protected usable(user: BenchUser, step: number) {
@@ -73,18 +96,7 @@ export class SignInRotation extends Rotation {
     const worker = async () => {
       while (next < todo.length) {
         const user = todo[next++]!;
-        const response = await fetch(`${base}/bench/password`, {
-          method: 'POST',
-          headers: { 'content-type': 'application/json' },
-          body: JSON.stringify({ id: user.id }),
-          signal: AbortSignal.timeout(10_000),
-        });
-        const text = await response.text();
-        const cookie = cookieFrom(response.headers.getSetCookie());
-        if (response.status !== 200 || !cookie || !text.includes('"mfa_required"')) {
-          throw new Error(`POST /bench/password answered ${response.status} ${text} (cookie ${cookie})`);
-        }
-        pending.set(user, { cookie, at: Date.now() });
+        pending.set(user, { cookie: await this.begin(base, user), at: Date.now() });
       }
     };
     await Promise.all(Array.from({ length: Math.min(concurrency, todo.length) }, worker));
