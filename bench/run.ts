@@ -29,6 +29,8 @@
  *   --compare PATH        A/B: a second server built from another copy of the library (PATH to its
  *                         index.ts), measured interleaved with the first; rows marked "(B)"
  *   --compare-auto-pipelining   the B server with enableAutoPipelining (B = this library if no --compare)
+ *   --compare-otel        B mounts express-mfa/opentelemetry (counters and verify spans) on a real
+ *                         OpenTelemetry SDK (a metric reader and a span processor, no network export)
  *   --compare-postgres    B keeps its MFA records in a PostgresStore on a throwaway PostgreSQL (sessions
  *                         stay in Redis); the users enrolled on Redis are copied over first. No
  *                         passkey-verify for B (its challenges are prepared on a Redis server).
@@ -85,6 +87,7 @@ const { values: flags } = parseArgs({
     compare: { type: 'string' },
     'compare-auto-pipelining': { type: 'boolean', default: false },
     'compare-postgres': { type: 'boolean', default: false },
+    'compare-otel': { type: 'boolean', default: false },
     json: { type: 'string' },
   },
   strict: true,
@@ -123,7 +126,9 @@ if (comparePostgres && (flags.compare !== undefined || flags['compare-auto-pipel
     '--compare-postgres is a B variant of its own: not with --compare or --compare-auto-pipelining',
   );
 }
-const compare = flags.compare !== undefined || flags['compare-auto-pipelining'] || comparePostgres;
+const compareOtel = flags['compare-otel'] ?? false;
+const compare =
+  flags.compare !== undefined || flags['compare-auto-pipelining'] || comparePostgres || compareOtel;
 
 /** Kills what this run started, synchronously: for the watchdog, which exits right after. */
 const emergencyStops: (() => void)[] = [];
@@ -180,6 +185,7 @@ async function main(): Promise<number> {
     const start = async (options: {
       lib?: string;
       autoPipelining?: boolean;
+      otel?: boolean;
       cpuProfDir?: string;
       databaseUrl?: string;
     }) => {
@@ -198,7 +204,14 @@ async function main(): Promise<number> {
     const starting = Promise.all([
       start({ autoPipelining: flags['auto-pipelining'], cpuProfDir: flags.profile }),
       ...(compare
-        ? [start({ lib, autoPipelining: flags['compare-auto-pipelining'], databaseUrl: database?.url })]
+        ? [
+            start({
+              lib,
+              autoPipelining: flags['compare-auto-pipelining'],
+              databaseUrl: database?.url,
+              otel: compareOtel,
+            }),
+          ]
         : []),
     ]);
     starting.catch(() => {}); // awaited below; a failure must not go unhandled meanwhile
@@ -419,6 +432,12 @@ async function main(): Promise<number> {
       ...(comparePostgres
         ? [
             `B: MFA records in a PostgresStore (PostgreSQL ${pgVersion}, pool of 10, fsync off as in the tests), sessions in Redis as in A.`,
+            '',
+          ]
+        : []),
+      ...(compareOtel
+        ? [
+            'B: express-mfa/opentelemetry mounted (counters from the events, a span per verification) on the OpenTelemetry SDK (MeterProvider with a metric reader, BasicTracerProvider with a span processor; nothing exported over the network).',
             '',
           ]
         : []),

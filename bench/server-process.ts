@@ -36,6 +36,8 @@ export async function startServer(options: {
   mode?: ServerMode;
   /** ioredis `enableAutoPipelining` on the server's client. */
   autoPipelining?: boolean | undefined;
+  /** Mount express-mfa/opentelemetry on a real SDK (the --compare-otel B). */
+  otel?: boolean | undefined;
   /** MFA records in a PostgresStore on this database (sessions stay in Redis). */
   databaseUrl?: string | undefined;
 }): Promise<ServerProcess> {
@@ -55,6 +57,7 @@ export async function startServer(options: {
       BENCH_HOST: '127.0.0.1',
       BENCH_LIB: options.lib ?? (production ? mode.lib : ''),
       BENCH_AUTO_PIPELINING: options.autoPipelining ? '1' : '',
+      BENCH_OTEL: options.otel ? '1' : '',
       BENCH_DATABASE_URL: options.databaseUrl ?? '',
     },
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],

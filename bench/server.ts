@@ -97,8 +97,42 @@ async function recordStore() {
   return store;
 }
 
+/**
+ * BENCH_OTEL=1: express-mfa/opentelemetry on the OpenTelemetry SDK, as an operator would run it: a
+ * meter provider with a reader (collected every 10 s, as a periodic exporter would) and a tracer
+ * provider whose processor hands every ended span to an exporter that drops it (no network).
+ */
+async function telemetry() {
+  if (process.env.BENCH_OTEL !== '1') return undefined;
+  const [{ openTelemetry }, { MeterProvider, MetricReader }, trace] = await Promise.all([
+    import(new URL('./telemetry/index.js', libUrl).href) as Promise<
+      typeof import('../lib/telemetry/index.js')
+    >,
+    import('@opentelemetry/sdk-metrics'),
+    import('@opentelemetry/sdk-trace-base'),
+  ]);
+  class Reader extends MetricReader {
+    protected async onShutdown() {}
+    protected async onForceFlush() {}
+  }
+  const reader = new Reader();
+  setInterval(() => void reader.collect(), 10_000).unref();
+  const exporter: import('@opentelemetry/sdk-trace-base').SpanExporter = {
+    export: (_spans, done) => done({ code: 0 }),
+    shutdown: async () => {},
+  };
+  return openTelemetry({
+    meter: new MeterProvider({ readers: [reader] }).getMeter('bench'),
+    tracer: new trace.BasicTracerProvider({
+      spanProcessors: [new trace.BatchSpanProcessor(exporter)],
+    }).getTracer('bench'),
+  });
+}
+const otel = await telemetry();
+
 const mfa = createMfa({
   issuer: 'Bench',
+  ...(otel ? { onEvent: otel.onEvent } : {}),
   store: await recordStore(),
   secret: BENCH_MFA_SECRET,
   getUser: (req) => appSession(req).user,
@@ -160,7 +194,8 @@ app.post('/bench/password', express.json(), async (req, res, next) => {
 });
 app.get('/session', ok);
 app.get('/guard', mfa.requireMfa(5 * MINUTE), ok);
-app.use('/auth/mfa', mfa.router);
+if (otel) app.use('/auth/mfa', otel.spans, mfa.router);
+else app.use('/auth/mfa', mfa.router);
 
 // (With a PostgresStore the client may have become ready while that store was being checked.)
 if (redis.status !== 'ready') {
