@@ -153,13 +153,21 @@ async function failClosed(req: Request, work: Promise<unknown>): Promise<void> {
 
 /**
  * Empties and destroys the current session, so express-session neither saves it at the end of the
- * answer nor sends its cookie; a failure to destroy leaves only an empty session.
+ * answer nor sends its cookie. If destroying fails (and the session was already stored), the emptied
+ * session is written over it, so at worst an empty session is left under an id nobody was given.
  */
 export async function dropSession(req: Request): Promise<void> {
   const session = req.session as unknown as Record<string, unknown> | undefined;
   if (!session) return;
   for (const key of Object.keys(session)) if (key !== 'cookie') delete session[key];
-  await new Promise<void>((resolve) => req.session.destroy(() => resolve()));
+  const { sessionStore: store, sessionID: id } = req;
+  const emptied = req.session;
+  await new Promise<void>((resolve) =>
+    req.session.destroy((error) => {
+      if (!error || typeof store?.set !== 'function') return resolve();
+      store.set(id, emptied, () => resolve());
+    }),
+  );
 }
 
 /**
