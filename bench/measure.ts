@@ -85,6 +85,7 @@ export function emptyResult(name: string): Accumulator {
     serverRequests: 0,
     redisCommands: {},
     sentCommands: {},
+    roundTrips: 0,
     serverCpuMicros: 0,
     redisCpuMicros: 0,
     notes: [],

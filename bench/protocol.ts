@@ -14,6 +14,12 @@ export interface ServerStats {
   requests: number;
   /** Redis commands this process has sent, by command name (a script call counts once). */
   commands: Record<string, number>;
+  /**
+   * Round trips: commands sent with no other command issued since the event loop last polled for I/O
+   * (a DEL and a SET issued together, both awaited, wait for Redis once). Exact only while one request
+   * is in flight (run.ts's serial probe): under load, other requests' commands share turns.
+   */
+  roundTrips: number;
   /** CPU time this process has used (user + system), microseconds. */
   cpuMicros: number;
 }

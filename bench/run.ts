@@ -6,7 +6,12 @@
  * and prints one markdown table. Pieces: scenarios.ts (what each sends), measure.ts (one measured run),
  * users.ts (enrolment and per-request users), report.ts (the tables and the targets).
  *
+ * The server under test runs what users run: the built dist/ (rebuilt when lib/ is newer) under plain
+ * node with NODE_ENV=production; `--dev` serves the TypeScript source through tsx instead (labelled
+ * "dev mode" with the figures).
+ *
  * Flags (seconds unless noted):
+ *   --dev                 the TypeScript source under tsx, without NODE_ENV=production
  *   --smoke               ~1 s per scenario, 50k memory attempts; exit 1 unless every answer was 2xx
  *                         and memory stayed bounded (targets are reported, not enforced)
  *   --warmup 3            warm-up per scenario (discarded)
@@ -15,14 +20,17 @@
  *   --connections 10
  *   --users 12000         users pre-enrolled for totp-verify / backup-verify
  *   --passkey-users 5000  users pre-enrolled with TOTP and a passkey, for passkey-verify
+ *   --signin-users 6000   users pre-enrolled with TOTP, for signin-verify
  *   --memory-attempts 1000000
  *   --only a,b            run only these scenarios (hello,session,guard,totp-verify,backup-verify,
- *                         passkey-verify,memory)
+ *                         passkey-verify,signin-verify,memory)
  *   --profile DIR         run the server under `node --cpu-prof`, profile written to DIR
  *   --auto-pipelining     the server's ioredis client with enableAutoPipelining (an app-level option)
  *   --compare PATH        A/B: a second server built from another copy of the library (PATH to its
  *                         index.ts), measured interleaved with the first; rows marked "(B)"
  *   --compare-auto-pipelining   the B server with enableAutoPipelining (B = this library if no --compare)
+ *   --compare-otel        B mounts express-mfa/opentelemetry (counters and verify spans) on a real
+ *                         OpenTelemetry SDK (a metric reader and a span processor, no network export)
  *   --compare-postgres    B keeps its MFA records in a PostgresStore on a throwaway PostgreSQL (sessions
  *                         stay in Redis); the users enrolled on Redis are copied over first. No
  *                         passkey-verify for B (its challenges are prepared on a Redis server).
@@ -51,9 +59,11 @@ import {
 } from './measure.js';
 import type { MemoryResult } from './memory.js';
 import { enrolPasskeyUser, PasskeyRotation } from './passkeys.js';
+import { productionBuild } from './production-build.js';
 import { commandDetail, comparison, memoryDetail, table, targets } from './report.js';
 import { createScenarios, HTTP_SCENARIOS } from './scenarios.js';
-import { type ServerProcess, startServer } from './server-process.js';
+import { type ServerMode, type ServerProcess, startServer } from './server-process.js';
+import { SignInRotation } from './sign-ins.js';
 import { totpCode } from './totp-code.js';
 import { BackupRotation, type BenchUser, enrolUser, enrolUsers, reverify, TotpRotation } from './users.js';
 
@@ -62,12 +72,14 @@ const ALL = [...HTTP_SCENARIOS, 'memory'] as const;
 const { values: flags } = parseArgs({
   options: {
     smoke: { type: 'boolean', default: false },
+    dev: { type: 'boolean', default: false },
     warmup: { type: 'string' },
     duration: { type: 'string' },
     rounds: { type: 'string' },
     connections: { type: 'string' },
     users: { type: 'string' },
     'passkey-users': { type: 'string' },
+    'signin-users': { type: 'string' },
     'memory-attempts': { type: 'string' },
     only: { type: 'string' },
     profile: { type: 'string' },
@@ -75,6 +87,7 @@ const { values: flags } = parseArgs({
     compare: { type: 'string' },
     'compare-auto-pipelining': { type: 'boolean', default: false },
     'compare-postgres': { type: 'boolean', default: false },
+    'compare-otel': { type: 'boolean', default: false },
     json: { type: 'string' },
   },
   strict: true,
@@ -96,6 +109,7 @@ const userCount = Math.floor(numberFlag('users', flags.users, smoke ? 400 : 12_0
 const passkeyUserCount = Math.floor(
   numberFlag('passkey-users', flags['passkey-users'], smoke ? 200 : 5_000, 1),
 );
+const signInUserCount = Math.floor(numberFlag('signin-users', flags['signin-users'], smoke ? 200 : 6_000, 1));
 const memoryAttempts = Math.floor(
   numberFlag('memory-attempts', flags['memory-attempts'], smoke ? 50_000 : 1_000_000, 1),
 );
@@ -112,7 +126,9 @@ if (comparePostgres && (flags.compare !== undefined || flags['compare-auto-pipel
     '--compare-postgres is a B variant of its own: not with --compare or --compare-auto-pipelining',
   );
 }
-const compare = flags.compare !== undefined || flags['compare-auto-pipelining'] || comparePostgres;
+const compareOtel = flags['compare-otel'] ?? false;
+const compare =
+  flags.compare !== undefined || flags['compare-auto-pipelining'] || comparePostgres || compareOtel;
 
 /** Kills what this run started, synchronously: for the watchdog, which exits right after. */
 const emergencyStops: (() => void)[] = [];
@@ -132,9 +148,13 @@ interface Variant {
   postgres?: boolean;
 }
 
-/** passkey-verify's challenges are prepared on a Redis-backed server: a PostgreSQL B cannot redeem them. */
+/** passkey-verify's challenges and signin-verify's sign-ins are prepared on a Redis-backed server: a PostgreSQL B cannot redeem them. */
 const runsOn = (name: string, v: { suffix: string }) =>
-  !(comparePostgres && v.suffix && name === 'passkey-verify');
+  !(comparePostgres && v.suffix && (name === 'passkey-verify' || name === 'signin-verify'));
+const dev = flags.dev ?? false;
+const modeLabel = dev
+  ? 'dev mode: lib/ TypeScript source under tsx, NODE_ENV unset'
+  : 'production mode: built dist/ under node, NODE_ENV=production';
 
 async function main(): Promise<number> {
   const redis = await startRedis();
@@ -151,6 +171,8 @@ async function main(): Promise<number> {
     const version = /redis_version:(\S+)/.exec(await admin.info('server'))?.[1] ?? '?';
     const host = machine(version);
     log(`machine: ${host.cpus} CPUs (${host.cpuModel}), node ${host.node}, redis ${host.redis}`);
+    const mode: ServerMode = dev ? { kind: 'dev' } : { kind: 'production', ...(await productionBuild(log)) };
+    log(`mode: ${modeLabel}`);
     log(
       `settings: ${smoke ? 'smoke, ' : ''}warm-up ${warmupS} s, measured ${durationS} s per scenario in ${rounds} round(s), ${connections} connections`,
     );
@@ -163,20 +185,33 @@ async function main(): Promise<number> {
     const start = async (options: {
       lib?: string;
       autoPipelining?: boolean;
+      otel?: boolean;
       cpuProfDir?: string;
       databaseUrl?: string;
     }) => {
-      const server = await startServer({ redisPort: redis.port, ...options });
+      const server = await startServer({ redisPort: redis.port, mode, ...options });
       servers.push(server);
       emergencyStops.push(() => server.kill());
       return server;
     };
     // The servers under test start while users are enrolled (they stay idle meanwhile).
+    if (flags.compare?.endsWith('.ts') && !dev) {
+      throw new Error(
+        "--compare: production mode loads built JavaScript; give the other checkout's dist/index.js (build it first), or add --dev",
+      );
+    }
     const lib = flags.compare === undefined ? undefined : pathToFileURL(resolve(flags.compare)).href;
     const starting = Promise.all([
       start({ autoPipelining: flags['auto-pipelining'], cpuProfDir: flags.profile }),
       ...(compare
-        ? [start({ lib, autoPipelining: flags['compare-auto-pipelining'], databaseUrl: database?.url })]
+        ? [
+            start({
+              lib,
+              autoPipelining: flags['compare-auto-pipelining'],
+              databaseUrl: database?.url,
+              otel: compareOtel,
+            }),
+          ]
         : []),
     ]);
     starting.catch(() => {}); // awaited below; a failure must not go unhandled meanwhile
@@ -185,17 +220,19 @@ async function main(): Promise<number> {
     // secret): it uses both cores, and the measured server's profile holds only the measured load.
     const needUsers = scenarios.includes('totp-verify') || scenarios.includes('backup-verify');
     const needPasskeys = scenarios.includes('passkey-verify');
+    const needSignIns = scenarios.includes('signin-verify');
+    let signInRotation: SignInRotation | undefined;
     let totpRotation: TotpRotation | undefined;
     let backupRotation: BackupRotation | undefined;
     let passkeyRotation: PasskeyRotation | undefined;
     // passkey-verify's assertions are prepared between runs on a server other than the measured one.
     let preparer: ServerProcess | undefined;
-    if (needUsers || needPasskeys) {
+    if (needUsers || needPasskeys || needSignIns) {
       const t0 = performance.now();
       // (--smoke enrols its few users on the server under test: two more processes would cost more.)
       const enrolers = smoke
         ? [(await starting)[0]]
-        : await Promise.all([0, 1].map(() => startServer({ redisPort: redis.port })));
+        : await Promise.all([0, 1].map(() => startServer({ redisPort: redis.port, mode })));
       if (!smoke) for (const e of enrolers) emergencyStops.push(() => e.kill());
       const bases = enrolers.map((e) => e.url);
       try {
@@ -207,6 +244,11 @@ async function main(): Promise<number> {
         if (needPasskeys) {
           const users = await enrolUsers(bases, passkeyUserCount, 16, 'passkey-', enrolPasskeyUser);
           passkeyRotation = new PasskeyRotation(users);
+        }
+        if (needSignIns) {
+          signInRotation = new SignInRotation(await enrolUsers(bases, signInUserCount, 16, 'signin-'));
+        }
+        if (needPasskeys || needSignIns) {
           preparer = smoke ? undefined : enrolers[0];
           if (preparer) servers.push(preparer); // closed with the servers under test
         }
@@ -215,7 +257,7 @@ async function main(): Promise<number> {
       }
       const seconds = (performance.now() - t0) / 1000;
       log(
-        `enrolled ${needUsers ? userCount : 0} TOTP users (/bench/login + /totp/setup + /totp/confirm) and ${needPasskeys ? passkeyUserCount : 0} passkey users (also /webauthn/register/*) in ${seconds.toFixed(1)} s`,
+        `enrolled ${needUsers ? userCount : 0} TOTP users (/bench/login + /totp/setup + /totp/confirm), ${needPasskeys ? passkeyUserCount : 0} passkey users (also /webauthn/register/*) and ${needSignIns ? signInUserCount : 0} sign-in users in ${seconds.toFixed(1)} s`,
       );
     }
 
@@ -265,6 +307,7 @@ async function main(): Promise<number> {
       totpRotation,
       backupRotation,
       passkeyRotation,
+      signInRotation,
       preparerUrl: (preparer ?? primaryServer).url,
       freshCookie,
       log,
@@ -330,10 +373,27 @@ async function main(): Promise<number> {
       }
     }
 
+    // Round trips per request: a short serial probe per scenario (one connection, so no other request's
+    // commands share a synchronous turn), outside the measured rounds.
+    for (const name of scenarios) {
+      for (const v of variants.filter((v) => runsOn(name, v))) {
+        const { spec, maxRequests } = await prepare(name, 1);
+        const probe = Math.min(50, maxRequests ?? 50);
+        if (probe < 1) continue;
+        const before = await quiesce(v.server);
+        await runLoad(spec, { url: v.server.url, connections: 1, durationS: 5, maxRequests: probe });
+        const after = await quiesce(v.server);
+        const requests = after.requests - before.requests;
+        results.get(name + v.suffix)!.roundTrips =
+          requests > 0 ? (after.roundTrips - before.roundTrips) / requests : Number.NaN;
+      }
+    }
+
     for (const [rotation, name] of [
       [totpRotation, 'totp-verify'],
       [backupRotation, 'backup-verify'],
       [passkeyRotation, 'passkey-verify'],
+      [signInRotation, 'signin-verify'],
     ] as const) {
       if (rotation && (rotation.exhausted > 0 || rotation.failures.length > 0)) {
         results
@@ -360,6 +420,7 @@ async function main(): Promise<number> {
       '',
       `## express-mfa benchmark${smoke ? ' (smoke)' : ''}`,
       '',
+      `Server in ${modeLabel}.`,
       `${host.cpus} × ${host.cpuModel}, Node ${host.node}, Redis ${host.redis}; autocannon, ${connections} connections, pipelining 1;`,
       `warm-up ${warmupS} s discarded, then ${durationS} s per scenario measured in ${rounds} interleaved round(s).`,
       '',
@@ -371,6 +432,12 @@ async function main(): Promise<number> {
       ...(comparePostgres
         ? [
             `B: MFA records in a PostgresStore (PostgreSQL ${pgVersion}, pool of 10, fsync off as in the tests), sessions in Redis as in A.`,
+            '',
+          ]
+        : []),
+      ...(compareOtel
+        ? [
+            'B: express-mfa/opentelemetry mounted (counters from the events, a span per verification) on the OpenTelemetry SDK (MeterProvider with a metric reader, BasicTracerProvider with a span processor; nothing exported over the network).',
             '',
           ]
         : []),
@@ -387,7 +454,16 @@ async function main(): Promise<number> {
         JSON.stringify(
           {
             machine: host,
-            settings: { smoke, warmupS, durationS, rounds, connections, userCount, memoryAttempts },
+            settings: {
+              mode: dev ? 'dev' : 'production',
+              smoke,
+              warmupS,
+              durationS,
+              rounds,
+              connections,
+              userCount,
+              memoryAttempts,
+            },
             results: finished,
             memory,
           },

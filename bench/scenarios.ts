@@ -1,5 +1,6 @@
 import type { LoadResult, LoadSpec } from './load.js';
 import type { PasskeyRotation } from './passkeys.js';
+import type { SignInRotation } from './sign-ins.js';
 import { STEP_MS } from './totp-code.js';
 import type { BackupRotation, TotpRotation } from './users.js';
 
@@ -10,6 +11,7 @@ export const HTTP_SCENARIOS = [
   'totp-verify',
   'backup-verify',
   'passkey-verify',
+  'signin-verify',
 ] as const;
 export type HttpScenario = (typeof HTTP_SCENARIOS)[number];
 
@@ -18,7 +20,8 @@ export interface ScenarioContext {
   totpRotation: TotpRotation | undefined;
   backupRotation: BackupRotation | undefined;
   passkeyRotation: PasskeyRotation | undefined;
-  /** Where passkey assertions are prepared (a server process other than the measured one, when there is one). */
+  signInRotation: SignInRotation | undefined;
+  /** Where passkey assertions and pending sign-ins are prepared (a server process other than the measured one, when there is one). */
   preparerUrl: string;
   /** The verified session shared by `session` and `guard` (re-verified before requireMfa(5 min) lapses). */
   freshCookie: () => Promise<string>;
@@ -33,6 +36,7 @@ export function createScenarios({
   totpRotation,
   backupRotation,
   passkeyRotation,
+  signInRotation,
   preparerUrl,
   freshCookie,
   log,
@@ -93,6 +97,28 @@ export function createScenarios({
         return {
           spec: { method: 'POST', path: '/auth/mfa/webauthn/verify/verify', source: rotation },
           maxRequests: rotation.capacity(),
+        };
+      }
+      case 'signin-verify': {
+        // Each request completes a pending sign-in its user started beforehand (the app's password
+        // step and mfa.signIn, here, before the measured time): the run measures /totp/verify alone.
+        const rotation = signInRotation!;
+        const need = wanted(name, seconds, rotation.size);
+        if (rotation.free() < need + connections) {
+          const wait = STEP_MS - (Date.now() % STEP_MS) + 200;
+          log(
+            `  signin-verify: ${rotation.free()} users free in this time step, ~${Math.round(need)} wanted; waiting ${(wait / 1000).toFixed(1)} s for the next`,
+          );
+          await sleep(wait);
+        }
+        const t0 = performance.now();
+        await rotation.prepare(preparerUrl, Math.ceil(1.3 * need) + connections);
+        log(
+          `  signin-verify: ${rotation.capacity(connections)} pending sign-ins ready (${Math.round(performance.now() - t0)} ms to prepare)`,
+        );
+        return {
+          spec: { method: 'POST', path: '/auth/mfa/totp/verify', source: rotation },
+          maxRequests: rotation.capacity(connections),
         };
       }
     }

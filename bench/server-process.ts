@@ -18,31 +18,46 @@ export interface ServerProcess {
 
 const SERVER = fileURLToPath(new URL('./server.ts', import.meta.url));
 
+/** How the server runs: what users run (built dist/, compiled server, NODE_ENV=production) or the TypeScript source. */
+export type ServerMode = { kind: 'production'; server: string; lib: string } | { kind: 'dev' };
+
 /**
- * Forks bench/server.ts through tsx, in its own process so the load generator does not share its
- * event loop. `cpuProfDir` adds `--cpu-prof` (the profile is written when it exits).
+ * Forks the bench server in its own process so the load generator does not share its event loop: in
+ * production mode the compiled bench/.build/server.js on dist/ under plain node with
+ * NODE_ENV=production, in dev mode bench/server.ts on lib/ through tsx. `cpuProfDir` adds
+ * `--cpu-prof` (the profile is written when it exits).
  */
 export async function startServer(options: {
   redisPort: number;
   cpuProfDir?: string | undefined;
-  /** File URL of the library's index.ts to use instead of ../lib (A/B runs). */
+  /** File URL of the library's index to use instead of this checkout's (A/B runs). */
   lib?: string | undefined;
+  /** Production (the default) or dev; see `ServerMode`. */
+  mode?: ServerMode;
   /** ioredis `enableAutoPipelining` on the server's client. */
   autoPipelining?: boolean | undefined;
+  /** Mount express-mfa/opentelemetry on a real SDK (the --compare-otel B). */
+  otel?: boolean | undefined;
   /** MFA records in a PostgresStore on this database (sessions stay in Redis). */
   databaseUrl?: string | undefined;
 }): Promise<ServerProcess> {
   // --expose-gc: run.ts collects garbage between runs, so no scenario pays for the previous one's.
-  const execArgv = ['--import', 'tsx', '--expose-gc'];
+  const mode = options.mode ?? { kind: 'dev' };
+  const production = mode.kind === 'production';
+  const execArgv = production ? ['--expose-gc'] : ['--import', 'tsx', '--expose-gc'];
   if (options.cpuProfDir) execArgv.push('--cpu-prof', `--cpu-prof-dir=${options.cpuProfDir}`);
-  const child: ChildProcess = fork(SERVER, [], {
+  const env: NodeJS.ProcessEnv = { ...process.env };
+  if (production) env.NODE_ENV = 'production';
+  else delete env.NODE_ENV;
+  const child: ChildProcess = fork(production ? mode.server : SERVER, [], {
     execArgv,
     env: {
-      ...process.env,
+      ...env,
       REDIS_PORT: String(options.redisPort),
       BENCH_HOST: '127.0.0.1',
-      BENCH_LIB: options.lib ?? '',
+      BENCH_LIB: options.lib ?? (production ? mode.lib : ''),
       BENCH_AUTO_PIPELINING: options.autoPipelining ? '1' : '',
+      BENCH_OTEL: options.otel ? '1' : '',
       BENCH_DATABASE_URL: options.databaseUrl ?? '',
     },
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
@@ -90,7 +105,7 @@ export async function startServer(options: {
     stats() {
       return ask<ServerStats>('stats', (m) =>
         m.type === 'stats'
-          ? { requests: m.requests, commands: m.commands, cpuMicros: m.cpuMicros }
+          ? { requests: m.requests, commands: m.commands, roundTrips: m.roundTrips, cpuMicros: m.cpuMicros }
           : undefined,
       );
     },

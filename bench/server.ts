@@ -8,12 +8,15 @@
  *   POST /auth/mfa/...       the real router (totp/setup, totp/confirm, totp/verify, backup-codes/verify,
  *                            webauthn/register/*, webauthn/verify/*)
  *   POST /bench/login {id}   bench-only: a signed-in session for user `id` (the app's primary login)
+ *   POST /bench/password {id} bench-only: the app's password step, then `mfa.signIn` (a pending sign-in
+ *                            for an enrolled user, completed by POST /auth/mfa/totp/verify)
  *
  * The parent talks to it over IPC only, so reading counters adds no HTTP request and no Redis command:
  * it answers `{ type: 'stats' }` with the requests seen and the Redis commands this process sent
  * (client side, so a Lua script counts once; Redis's own INFO commandstats also counts what the
  * script runs inside). Env: REDIS_PORT (required), BENCH_HOST (default 127.0.0.1), BENCH_LIB (file URL
- * of another copy of lib/index.ts), BENCH_AUTO_PIPELINING=1, BENCH_DATABASE_URL (MFA records in a
+ * of the library's index: the built dist/index.js in production mode, lib/index.ts in dev mode, or
+ * another copy for A/B runs), BENCH_AUTO_PIPELINING=1, BENCH_DATABASE_URL (MFA records in a
  * PostgresStore on that database instead of the RedisStore; sessions stay in Redis).
  */
 import { RedisStore as SessionStore } from 'connect-redis';
@@ -29,9 +32,8 @@ import {
 } from './protocol.js';
 
 // BENCH_LIB (a file URL) swaps in another copy of the library, for A/B runs (`--compare`).
-const { createMfa, MINUTE, RedisStore } = (await import(
-  process.env.BENCH_LIB || '../lib/index.js'
-)) as typeof import('../lib/index.js');
+const libUrl = process.env.BENCH_LIB || new URL('../lib/index.js', import.meta.url).href;
+const { createMfa, MINUTE, RedisStore } = (await import(libUrl)) as typeof import('../lib/index.js');
 
 /** The app's own key in the session, typed through an accessor (no global SessionData augmentation). */
 const appSession = (req: Request) => req.session as Request['session'] & { user?: { id: string } };
@@ -53,9 +55,23 @@ const redis = new Redis({
 
 /** Redis commands sent by this process, by name: every command of both stores goes through here. */
 const commands: Record<string, number> = {};
+/**
+ * Commands issued before the event loop next polls for I/O are in flight together (no answer can
+ * arrive in between): they count as one round trip.
+ */
+let roundTrips = 0;
+let turnOpen = false;
+const closeTurn = () => {
+  turnOpen = false;
+};
 const sendCommand = redis.sendCommand.bind(redis);
 redis.sendCommand = ((command: { name: string }, stream?: unknown) => {
   commands[command.name] = (commands[command.name] ?? 0) + 1;
+  if (!turnOpen) {
+    turnOpen = true;
+    roundTrips++;
+    setImmediate(closeTurn);
+  }
   return (sendCommand as (c: unknown, s?: unknown) => unknown)(command, stream);
 }) as typeof redis.sendCommand;
 
@@ -71,7 +87,9 @@ async function recordStore() {
   if (!url) return new RedisStore({ client: redis });
   const [{ default: pg }, { PostgresStore }] = await Promise.all([
     import('pg'),
-    import('../lib/stores/postgres-store.js'),
+    import(new URL('./stores/postgres-store.js', libUrl).href) as Promise<
+      typeof import('../lib/stores/postgres-store.js')
+    >,
   ]);
   // As many connections as the load generator has, so requests never queue for one.
   const store = new PostgresStore({ pool: new pg.Pool({ connectionString: url, max: 10 }) });
@@ -79,11 +97,49 @@ async function recordStore() {
   return store;
 }
 
+/**
+ * BENCH_OTEL=1: express-mfa/opentelemetry on the OpenTelemetry SDK, as an operator would run it: a
+ * meter provider with a reader (collected every 10 s, as a periodic exporter would) and a tracer
+ * provider whose processor hands every ended span to an exporter that drops it (no network).
+ */
+async function telemetry() {
+  if (process.env.BENCH_OTEL !== '1') return undefined;
+  const [{ openTelemetry }, { MeterProvider, MetricReader }, trace] = await Promise.all([
+    import(new URL('./telemetry/index.js', libUrl).href) as Promise<
+      typeof import('../lib/telemetry/index.js')
+    >,
+    import('@opentelemetry/sdk-metrics'),
+    import('@opentelemetry/sdk-trace-base'),
+  ]);
+  class Reader extends MetricReader {
+    protected async onShutdown() {}
+    protected async onForceFlush() {}
+  }
+  const reader = new Reader();
+  setInterval(() => void reader.collect(), 10_000).unref();
+  const exporter: import('@opentelemetry/sdk-trace-base').SpanExporter = {
+    export: (_spans, done) => done({ code: 0 }),
+    shutdown: async () => {},
+  };
+  return openTelemetry({
+    meter: new MeterProvider({ readers: [reader] }).getMeter('bench'),
+    tracer: new trace.BasicTracerProvider({
+      spanProcessors: [new trace.BatchSpanProcessor(exporter)],
+    }).getTracer('bench'),
+  });
+}
+const otel = await telemetry();
+
 const mfa = createMfa({
   issuer: 'Bench',
+  ...(otel ? { onEvent: otel.onEvent } : {}),
   store: await recordStore(),
   secret: BENCH_MFA_SECRET,
   getUser: (req) => appSession(req).user,
+  // A completed sign-in (signIn, then a second factor) hands the user to the app here.
+  onLogin: (req, id) => {
+    appSession(req).user = { id };
+  },
   webauthn: { rpId: BENCH_RP_ID, origin: BENCH_ORIGIN },
 });
 
@@ -122,9 +178,24 @@ app.post('/bench/login', express.json(), (req, res, next) => {
     req.session.save((saveError) => (saveError ? next(saveError) : res.json({ ok: true })));
   });
 });
+// The app's password step (always right here), then the second-factor sign-in: the answer is
+// `mfa_required` with a pending session for an enrolled user.
+app.post('/bench/password', express.json(), async (req, res, next) => {
+  const id: unknown = req.body?.id;
+  if (typeof id !== 'string' || id === '') {
+    res.status(400).json({ error: 'invalid_request' });
+    return;
+  }
+  try {
+    res.json(await mfa.signIn(req, res, { id }));
+  } catch (error) {
+    next(error);
+  }
+});
 app.get('/session', ok);
 app.get('/guard', mfa.requireMfa(5 * MINUTE), ok);
-app.use('/auth/mfa', mfa.router);
+if (otel) app.use('/auth/mfa', otel.spans, mfa.router);
+else app.use('/auth/mfa', mfa.router);
 
 // (With a PostgresStore the client may have become ready while that store was being checked.)
 if (redis.status !== 'ready') {
@@ -161,6 +232,7 @@ process.on('message', (message: ServerRequest) => {
       id: message.id,
       requests,
       commands: { ...commands },
+      roundTrips,
       cpuMicros: cpu.user + cpu.system,
     });
   } else if (message.type === 'gc') {

@@ -115,6 +115,63 @@ export async function regenerateSession(req: Request): Promise<void> {
 }
 
 /**
+ * Starts replacing the session with a new, empty one under a new id, without waiting for the old id's
+ * destroy: the destroy (a DEL) and the new session's save (a SET) then travel to the store together,
+ * one round trip instead of two. The returned `settle(save)` saves the new session and waits for both;
+ * if either fails, the new session is emptied and destroyed (nobody keeps a session whose old id may
+ * still live, or that was never stored) and the caller gets a 503.
+ *
+ * Stores without express-session's `generate` (never seen in practice) take the serial path.
+ */
+export async function beginRegeneration(req: Request): Promise<(save?: boolean) => Promise<void>> {
+  const session = req.session;
+  if (!session) throw unavailable();
+  const store = req.sessionStore as Partial<Express.SessionStore> | undefined;
+  if (typeof store?.generate !== 'function' || typeof store.destroy !== 'function') {
+    await regenerateSession(req);
+    return async (save = true) => {
+      if (save) await failClosed(req, saveSession(req));
+    };
+  }
+  const oldId = req.sessionID;
+  const destroyed = promisify((done) => store.destroy!(oldId, done));
+  destroyed.catch(() => {}); // awaited in settle; never an unhandled rejection meanwhile
+  store.generate(req);
+  return async (save = true) => {
+    await failClosed(req, save ? Promise.all([destroyed, saveSession(req)]) : destroyed);
+  };
+}
+
+/** Waits for `work`; on failure drops the new session (see `beginRegeneration`) and answers 503. */
+async function failClosed(req: Request, work: Promise<unknown>): Promise<void> {
+  try {
+    await work;
+  } catch {
+    await dropSession(req);
+    throw unavailable();
+  }
+}
+
+/**
+ * Empties and destroys the current session, so express-session neither saves it at the end of the
+ * answer nor sends its cookie. If destroying fails (and the session was already stored), the emptied
+ * session is written over it, so at worst an empty session is left under an id nobody was given.
+ */
+export async function dropSession(req: Request): Promise<void> {
+  const session = req.session as unknown as Record<string, unknown> | undefined;
+  if (!session) return;
+  for (const key of Object.keys(session)) if (key !== 'cookie') delete session[key];
+  const { sessionStore: store, sessionID: id } = req;
+  const emptied = req.session;
+  await new Promise<void>((resolve) =>
+    req.session.destroy((error) => {
+      if (!error || typeof store?.set !== 'function') return resolve();
+      store.set(id, emptied, () => resolve());
+    }),
+  );
+}
+
+/**
  * The MFA state of a session that `userId` just verified with `method` at `now`: the one place that
  * says what a verification leaves in the session (step-up, sign-in completion, passwordless sign-in).
  * `previous` is this user's state before, whose methods are kept.
@@ -137,9 +194,10 @@ export function verifiedState(
 }
 
 /**
- * Marks the session as verified by `method`. The session id is regenerated first (an id fixed by an
+ * Marks the session as verified by `method`. The session id is regenerated (an id fixed by an
  * attacker before sign-in must not become an elevated session); the app's own keys are carried over;
- * the answer waits for the save, so a store failure is a 503, never a silent success.
+ * the answer waits for the save and for the old id's destroy, which go to the store together (see
+ * `beginRegeneration`), so a store failure is a 503, never a silent success.
  */
 export async function elevateSession(
   req: Request,
@@ -156,12 +214,12 @@ export async function elevateSession(
   }
   const maxAge = session.cookie?.originalMaxAge;
 
-  await promisify((done) => session.regenerate(done));
+  const settle = await beginRegeneration(req);
   const fresh = req.session as unknown as Record<string, unknown>;
   Object.assign(fresh, carried);
   if (typeof maxAge === 'number') req.session.cookie.maxAge = maxAge;
   req.session.mfa = verifiedState(req, userId, method, now, previous);
-  await promisify((done) => req.session.save(done));
+  await settle();
   skipUnchangedResave(req.session);
 }
 

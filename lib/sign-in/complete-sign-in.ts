@@ -1,6 +1,6 @@
 import type { Request } from 'express';
 import type { MfaUser } from '../options.js';
-import { type MfaSessionState, regenerateSession, saveSession, skipUnchangedResave } from '../session.js';
+import { beginRegeneration, dropSession, type MfaSessionState, skipUnchangedResave } from '../session.js';
 
 export interface SignInHandOver {
   /** The app's `onLogin`. */
@@ -10,24 +10,12 @@ export interface SignInHandOver {
 }
 
 /**
- * Undoes a sign-in that failed after the session was regenerated: express-session would otherwise save
- * the new session at the end of the error answer with whatever `onLogin` had written into it.
- * Everything in it is from this request, so it is emptied, then destroyed; if destroying fails too,
- * an emptied session is all that can be saved.
- */
-export async function discardSession(req: Request): Promise<void> {
-  const session = req.session as unknown as Record<string, unknown> | undefined;
-  if (!session) return;
-  for (const key of Object.keys(session)) if (key !== 'cookie') delete session[key];
-  await new Promise<void>((resolve) => req.session.destroy(() => resolve()));
-}
-
-/**
  * Hands a proven user to the app, the one way every sign-in ends (password alone, a second factor, a
  * first factor enrolled, a trusted device, a passwordless passkey): a new, clean session (the old one
  * was anonymous, pending or someone else's, and its id may have been fixed by an attacker), then
  * `onLogin`, then a check that `getUser` now sees that user, then the MFA state, saved before the
- * caller answers. On any failure nobody is left half signed in.
+ * caller answers. The old id's destroy goes to the store with the new session's save (one round trip,
+ * both awaited). On any failure nobody is left half signed in.
  */
 export async function completeSignIn(
   req: Request,
@@ -35,7 +23,7 @@ export async function completeSignIn(
   handOver: SignInHandOver,
   state: (req: Request) => MfaSessionState | undefined,
 ): Promise<void> {
-  await regenerateSession(req);
+  const settle = await beginRegeneration(req);
   try {
     await handOver.onLogin(req, userId);
     if (handOver.appUser(req)?.id !== userId) {
@@ -43,10 +31,12 @@ export async function completeSignIn(
     }
     const mfa = state(req);
     if (mfa) req.session.mfa = mfa;
-    await saveSession(req);
-    skipUnchangedResave(req.session);
   } catch (error) {
-    await discardSession(req);
+    // The old id still dies (waited for), and nothing of this attempt is kept.
+    await settle(false).catch(() => {});
+    await dropSession(req);
     throw error;
   }
+  await settle();
+  skipUnchangedResave(req.session);
 }
