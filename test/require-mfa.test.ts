@@ -3,7 +3,7 @@ import { after, before, describe, test } from 'node:test';
 import express from 'express';
 import supertest from 'supertest';
 import { createMfa, MemoryStore, MINUTE, RedisStore } from '../lib/index.js';
-import { startRedis, type TestRedis } from './helpers/redis-server.js';
+import { commandsExecuted, startRedis, type TestRedis } from './helpers/redis-server.js';
 import { enrolTotp, makeTestApp, SECRET, totpCode } from './helpers/test-app.js';
 
 let redis: TestRedis;
@@ -118,14 +118,7 @@ describe('requireMfa', () => {
       await enrolTotp(agent, t.clock);
       await agent.get('/guarded').expect(200);
 
-      const commands = async () => {
-        const info = await probe.info('commandstats');
-        let total = 0;
-        for (const [, name, calls] of info.matchAll(/cmdstat_(\w+):calls=(\d+)/g)) {
-          if (name !== 'info') total += Number(calls);
-        }
-        return total;
-      };
+      const commands = () => commandsExecuted(probe);
       const measure = async (path: string) => {
         const before = await commands();
         for (let i = 0; i < 20; i++) await agent.get(path).expect(200);

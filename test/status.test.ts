@@ -3,7 +3,7 @@ import { after, before, describe, test } from 'node:test';
 import supertest from 'supertest';
 import { makeRecoveryApp, recover } from './factors/recovery/helpers.js';
 import { startRedis, type TestRedis } from './helpers/redis-server.js';
-import { enrolTotp, makeTestApp, totpCode, wrongCode } from './helpers/test-app.js';
+import { enrolAndVerifyTotp, enrolTotp, makeTestApp, wrongCode } from './helpers/test-app.js';
 
 let redis: TestRedis;
 before(async () => {
@@ -15,12 +15,7 @@ describe('GET / (status)', () => {
   test('verified and verifiedUntil follow the guard rule for ?maxAgeMs (default freshMaxAgeMs)', async () => {
     const t = await makeTestApp(redis.client());
     const agent = await t.signIn('ada');
-    const { secret } = await enrolTotp(agent, t.clock);
-    t.clock.advance(60_000);
-    await agent
-      .post('/auth/mfa/totp/verify')
-      .send({ code: totpCode(secret, t.clock) })
-      .expect(200);
+    await enrolAndVerifyTotp(agent, t.clock);
     const at = t.clock.now();
     const status = (query = '') => agent.get(`/auth/mfa/${query}`).expect(200);
 

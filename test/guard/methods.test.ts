@@ -4,7 +4,7 @@ import express from 'express';
 import { MINUTE } from '../../lib/index.js';
 import { newAuthenticator, registerPasskey, verifyPasskey } from '../factors/webauthn/webauthn-test-app.js';
 import { startRedis, type TestRedis } from '../helpers/redis-server.js';
-import { enrolTotp, totpCode } from '../helpers/test-app.js';
+import { enrolAndVerifyTotp, enrolTotp, totpCode } from '../helpers/test-app.js';
 import { type GuardTestApp, makeGuardApp, showLocals } from './guard-test-app.js';
 
 let redis: TestRedis;
@@ -95,12 +95,7 @@ describe('requireMfa methods', () => {
   test('403 not_enrolled with `required` for a user without any acceptable factor', async () => {
     const t = await app();
     const agent = await t.signIn('cyd');
-    const { secret } = await enrolTotp(agent, t.clock);
-    t.clock.advance(60_000);
-    await agent
-      .post('/auth/mfa/totp/verify')
-      .send({ code: totpCode(secret, t.clock) })
-      .expect(200);
+    await enrolAndVerifyTotp(agent, t.clock);
     const res = await agent.get('/passkey-only').expect(403);
     assert.deepEqual(res.body, {
       error: 'not_enrolled',

@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { MINUTE } from '../../lib/index.js';
-import { startRedis, type TestRedis } from '../helpers/redis-server.js';
-import { enrolTotp, totpCode } from '../helpers/test-app.js';
+import { commandsExecuted, startRedis, type TestRedis } from '../helpers/redis-server.js';
+import { enrolAndVerifyTotp, enrolTotp, totpCode } from '../helpers/test-app.js';
 import { client, makeGuardApp, showLocals } from './guard-test-app.js';
 
 let redis: TestRedis;
@@ -21,12 +21,7 @@ describe('the pass path', () => {
       });
     });
     const agent = await t.signIn('ada');
-    const { secret } = await enrolTotp(agent, t.clock);
-    t.clock.advance(60_000);
-    await agent
-      .post('/auth/mfa/totp/verify')
-      .send({ code: totpCode(secret, t.clock) })
-      .expect(200);
+    await enrolAndVerifyTotp(agent, t.clock);
     const verifiedAt = t.clock.now();
     t.clock.advance(10_000);
     const five = await agent.get('/five').expect(200);
@@ -89,14 +84,7 @@ describe('the pass path', () => {
       const sessionKeys = await probe.keys('cost:sess:*');
       assert.equal(sessionKeys.length, 1);
       const stored = await probe.get(sessionKeys[0]!);
-      const commands = async () => {
-        const info = await probe.info('commandstats');
-        let total = 0;
-        for (const [, name, calls] of info.matchAll(/cmdstat_(\w+):calls=(\d+)/g)) {
-          if (name !== 'info') total += Number(calls);
-        }
-        return total;
-      };
+      const commands = () => commandsExecuted(probe);
       const measure = async (path: string) => {
         const before = await commands();
         for (let i = 0; i < 20; i++) await agent.get(path).set(me).expect(200);

@@ -84,3 +84,16 @@ export async function startRedis({ args = [] }: { args?: string[] } = {}): Promi
     },
   };
 }
+
+/**
+ * Commands the Redis server has executed so far (INFO commandstats, the INFO calls themselves left
+ * out): a difference of two readings is what the code under test sent, scripts' inner calls included.
+ */
+export async function commandsExecuted(client: Redis): Promise<number> {
+  const info = await client.info('commandstats');
+  let total = 0;
+  for (const [, name, calls] of info.matchAll(/cmdstat_(\w+):calls=(\d+)/g)) {
+    if (name !== 'info') total += Number(calls);
+  }
+  return total;
+}

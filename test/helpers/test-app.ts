@@ -121,6 +121,21 @@ export async function enrolTotp(agent: supertest.Agent, clock: TestClock) {
   return { secret, backupCodes: confirm.body.backupCodes as string[] };
 }
 
+/**
+ * Enrols TOTP, then verifies with the next step's code a minute later (the confirm used its step), as
+ * a user who set up the app and then stepped up would: the session is verified by 'totp' at the
+ * clock's new time. Returns the secret.
+ */
+export async function enrolAndVerifyTotp(agent: supertest.Agent, clock: TestClock): Promise<string> {
+  const { secret } = await enrolTotp(agent, clock);
+  clock.advance(60_000);
+  await agent
+    .post('/auth/mfa/totp/verify')
+    .send({ code: totpCode(secret, clock) })
+    .expect(200);
+  return secret;
+}
+
 /** A well-formed code that is certainly wrong for `secret` at the test clock's time (none of ±2 steps). */
 export function wrongCode(secret: string, clock: TestClock, seed = 0): string {
   const valid = new Set([-60_000, -30_000, 0, 30_000, 60_000].map((d) => totpCode(secret, clock, d)));
