@@ -31,8 +31,13 @@ export function verificationRoutes(ctx: WebAuthnContext): Router {
     const who = core.actor(req, { allowRecovery: false, allowPending: true });
     const pending = userChallenge(core, req, who.userId, 'verify');
     // Only this user's passkeys are looked at: an attacker's own passkey cannot answer the victim's challenge.
-    const record = await records.forAssertion(who.userId, response.id);
-    if (!record && (await records.count(who.userId)) === 0) throw noPasskeys();
+    // The record and the index in one round trip. A removal landing after these reads orders after
+    // this verification (its deletes come last); one that landed before is seen by the index.
+    const [record, listed] = await Promise.all([
+      records.forAssertion(who.userId, response.id),
+      records.ids(who.userId),
+    ]);
+    if (!record && listed.length === 0) throw noPasskeys();
     const assertion =
       pending && record
         ? await checkAssertion({
@@ -50,10 +55,14 @@ export function verificationRoutes(ctx: WebAuthnContext): Router {
       return refuse(ctx, req, who.userId);
     }
     // Single use and the signature counter, in one atomic step: see useAsSecondFactor.
-    await useAsSecondFactor(ctx, req, who.userId, pending, record.id, assertion);
+    await useAsSecondFactor(ctx, req, who.userId, pending, listed.includes(record.id), record.id, assertion);
     // Used as a second factor by a user the app signed in itself: a passkey registered in a recovery
-    // session has now proven to belong with the password, so it may sign in without one.
-    await records.confirm(who.userId, record.id);
+    // session has now proven to belong with the password, so it may sign in without one. Sent with
+    // the use's note (one round trip), both before the session is elevated.
+    await Promise.all([
+      records.noteUse(who.userId, record.id, { at: core.now(), backedUp: assertion.backedUp }),
+      records.confirm(who.userId, record.id),
+    ]);
 
     const outcome = await core.finishVerification(req, res, who, 'webauthn', { rememberDevice });
     core.emit(req, who.userId, { type: 'verified', factor: 'webauthn' });

@@ -84,9 +84,9 @@ export async function recordUse(
 }
 
 /**
- * A second-factor use of a verified assertion: the rest of the checks and the bookkeeping, in the
- * fewest store round trips they allow. The passkey must still be listed (a removal may have raced
- * this request). Then one atomic attempt at the user's `webauthn` limit redeems the challenge and
+ * A second-factor use of a verified assertion: the rest of the checks and the signature counter, in the
+ * fewest store round trips they allow. The passkey must be `listed` in the user's index (read by the
+ * caller with the record: a record the index lacks is a leftover of an interrupted removal). Then one atomic attempt at the user's `webauthn` limit redeems the challenge and
  * checks the signature counter together (§7.2 step 21), so of parallel replays the first to run wins
  * (later ones cannot lock it out first), a count that did not increase is counted as a failure on
  * top of earlier ones (and reported; a replay is not), a good use resets the failures, and a locked
@@ -97,11 +97,12 @@ export async function useAsSecondFactor(
   req: Request,
   userId: string,
   pending: PendingChallenge,
+  listed: boolean,
   credentialId: string,
   assertion: VerifiedAssertion,
 ): Promise<void> {
-  const { core, records } = ctx;
-  if (!(await records.ids(userId)).includes(credentialId)) return refuse(ctx, req, userId);
+  const { core } = ctx;
+  if (!listed) return refuse(ctx, req, userId);
   const counterKey = webauthnKeys.counter(userId, credentialId);
   const received = assertion.newCounter;
   const action: AttemptAction = {
@@ -122,5 +123,4 @@ export async function useAsSecondFactor(
       received,
     });
   });
-  await records.noteUse(userId, credentialId, { at: core.now(), backedUp: assertion.backedUp });
 }
