@@ -31,7 +31,7 @@ export async function productionBuild(log: (line: string) => void): Promise<{ se
     execFileSync('npm', ['run', 'build'], { cwd: ROOT, stdio: ['ignore', 'ignore', 'inherit'] });
   }
   await build({
-    entryPoints: [join(ROOT, 'bench', 'server.ts'), join(ROOT, 'bench', 'protocol.ts')],
+    entryPoints: ['server.ts', 'protocol.ts', 'floor.ts'].map((file) => join(ROOT, 'bench', file)),
     outdir: OUT,
     platform: 'node',
     format: 'esm',

@@ -181,6 +181,14 @@ export function targets(results: ScenarioResult[], memory: MemoryResult | undefi
       `totp-verify sends ${fixed(sent, 2)} Redis commands beyond the session load (target <= 4); Redis executes ${fixed(executed, 2)} counting the commands inside the attempt script`,
     );
   }
+  const floor = get('floor-verify');
+  if (session && totp && floor) {
+    // Not a target: how much of the distance to the session route the stack itself accounts for.
+    const cpu = (r: ScenarioResult) => r.serverCpuMicros / r.serverRequests;
+    lines.push(
+      `- (floor) floor-verify, the same round trips and session replacement without express-mfa, ${fixed(floor.rps / session.rps, 3)} x session req/s; totp-verify ${fixed(totp.rps / floor.rps, 3)} x floor-verify req/s, ${Math.round(cpu(totp) - cpu(floor))} µs more server CPU per request`,
+    );
+  }
   const passkey = get('passkey-verify');
   if (session && passkey) {
     const ratio = passkey.rps / session.rps;

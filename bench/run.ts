@@ -22,7 +22,7 @@
  *   --passkey-users 5000  users pre-enrolled with TOTP and a passkey, for passkey-verify
  *   --signin-users 6000   users pre-enrolled with TOTP, for signin-verify
  *   --memory-attempts 1000000
- *   --only a,b            run only these scenarios (hello,session,guard,totp-verify,backup-verify,
+ *   --only a,b            run only these scenarios (hello,session,guard,totp-verify,floor-verify,backup-verify,
  *                         passkey-verify,signin-verify,memory)
  *   --profile DIR         run the server under `node --cpu-prof`, profile written to DIR
  *   --auto-pipelining     the server's ioredis client with enableAutoPipelining (an app-level option)
@@ -47,6 +47,7 @@ import { generateSync } from 'otplib';
 import { startPostgres, type TestPostgres } from '../test/helpers/postgres-server.js';
 import { startRedis } from '../test/helpers/redis-server.js';
 import { copyRecords } from './copy-records.js';
+import { FloorRotation, floorUsers } from './floor-rotation.js';
 import { runLoad } from './load.js';
 import {
   type Accumulator,
@@ -284,6 +285,10 @@ async function main(): Promise<number> {
     }
     const primaryServer = variants[0]!.server;
 
+    // The floor repeats no code, so a few sessions serve any run (10 connections, one request each at a time).
+    const floorRotation = scenarios.includes('floor-verify')
+      ? new FloorRotation(await floorUsers([primaryServer.url], connections * 20))
+      : undefined;
     const needGuardUser = scenarios.includes('session') || scenarios.includes('guard');
     let guardUser: BenchUser | undefined;
     let elevatedAt = 0;
@@ -308,6 +313,7 @@ async function main(): Promise<number> {
       backupRotation,
       passkeyRotation,
       signInRotation,
+      floorRotation,
       preparerUrl: (preparer ?? primaryServer).url,
       freshCookie,
       log,

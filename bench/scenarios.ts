@@ -1,3 +1,4 @@
+import type { FloorRotation } from './floor-rotation.js';
 import type { LoadResult, LoadSpec } from './load.js';
 import type { PasskeyRotation } from './passkeys.js';
 import type { SignInRotation } from './sign-ins.js';
@@ -9,6 +10,7 @@ export const HTTP_SCENARIOS = [
   'session',
   'guard',
   'totp-verify',
+  'floor-verify',
   'backup-verify',
   'passkey-verify',
   'signin-verify',
@@ -21,6 +23,7 @@ export interface ScenarioContext {
   backupRotation: BackupRotation | undefined;
   passkeyRotation: PasskeyRotation | undefined;
   signInRotation: SignInRotation | undefined;
+  floorRotation: FloorRotation | undefined;
   /** Where passkey assertions and pending sign-ins are prepared (a server process other than the measured one, when there is one). */
   preparerUrl: string;
   /** The verified session shared by `session` and `guard` (re-verified before requireMfa(5 min) lapses). */
@@ -37,6 +40,7 @@ export function createScenarios({
   backupRotation,
   passkeyRotation,
   signInRotation,
+  floorRotation,
   preparerUrl,
   freshCookie,
   log,
@@ -77,6 +81,8 @@ export function createScenarios({
           maxRequests: cap,
         };
       }
+      case 'floor-verify':
+        return { spec: { method: 'POST', path: '/bench/floor-verify', source: floorRotation! } };
       case 'backup-verify': {
         const rotation = backupRotation!;
         return {

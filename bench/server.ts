@@ -8,6 +8,7 @@
  *   POST /auth/mfa/...       the real router (totp/setup, totp/confirm, totp/verify, backup-codes/verify,
  *                            webauthn/register/*, webauthn/verify/*)
  *   POST /bench/login {id}   bench-only: a signed-in session for user `id` (the app's primary login)
+ *   POST /bench/floor-*      bench-only: the same-work floor of a TOTP step-up (bench/floor.ts)
  *   POST /bench/password {id} bench-only: the app's password step, then `mfa.signIn` (a pending sign-in
  *                            for an enrolled user, completed by POST /auth/mfa/totp/verify)
  *
@@ -23,6 +24,7 @@ import { RedisStore as SessionStore } from 'connect-redis';
 import express, { type Request, type RequestHandler } from 'express';
 import session from 'express-session';
 import { Redis } from 'ioredis';
+import { floorRoutes } from './floor.js';
 import {
   BENCH_MFA_SECRET,
   BENCH_ORIGIN,
@@ -192,6 +194,8 @@ app.post('/bench/password', express.json(), async (req, res, next) => {
     next(error);
   }
 });
+// The same-work floor of a TOTP step-up without express-mfa (bench/floor.ts).
+app.use(floorRoutes(redis, (req) => appSession(req).user));
 app.get('/session', ok);
 app.get('/guard', mfa.requireMfa(5 * MINUTE), ok);
 if (otel) app.use('/auth/mfa', otel.spans, mfa.router);

@@ -1,0 +1,92 @@
+import { randomBytes } from 'node:crypto';
+import express, { type Request, type Router } from 'express';
+import type { Redis } from 'ioredis';
+
+/**
+ * The same-work floor of a TOTP step-up, hand-written without express-mfa: what any implementation on
+ * this stack pays for the round trips a verification cannot do without. One request is a JSON POST
+ * that loads the session (express-session), reads the user's record (one GET of a value the size of
+ * an encrypted TOTP secret), runs one Lua script that reads and writes a key (the atomic check), and
+ * replaces the session under a new id, the old id's DEL sent with the new session's SET, answered
+ * after both, with a new signed cookie. What it skips is what express-mfa adds: decrypting the secret,
+ * checking the code, the attempt limit, the replay rule and the session's MFA state.
+ *
+ *   POST /bench/floor-login {id}   a signed-in session for `id`, and that user's record
+ *   POST /bench/floor-verify {code} the floor verification
+ */
+export function floorRoutes(redis: Redis, signedIn: (req: Request) => { id: string } | undefined): Router {
+  const router = express.Router();
+  const record = (id: string) => `bench:floor:${id}`;
+  // As large as a stored TOTP record (key id, IV, ciphertext and tag of a 20-byte secret, as JSON).
+  const recordValue = JSON.stringify({
+    kid: 'k1',
+    iv: 'x'.repeat(16),
+    data: 'x'.repeat(44),
+    tag: 'x'.repeat(22),
+  });
+  redis.defineCommand('benchFloorCheck', {
+    numberOfKeys: 1,
+    lua: "local last = redis.call('GET', KEYS[1]); redis.call('SET', KEYS[1], ARGV[1], 'PX', 60000); return last",
+  });
+  const check = (key: string, value: string) =>
+    (
+      redis as Redis & { benchFloorCheck(key: string, value: string): Promise<string | null> }
+    ).benchFloorCheck(key, value);
+
+  router.post('/bench/floor-login', express.json(), (req, res, next) => {
+    const id: unknown = req.body?.id;
+    if (typeof id !== 'string' || id === '') {
+      res.status(400).json({ error: 'invalid_request' });
+      return;
+    }
+    req.session.regenerate((error) => {
+      if (error) return next(error);
+      (req.session as unknown as { user: { id: string } }).user = { id };
+      redis
+        .set(record(id), recordValue)
+        .then(
+          () => req.session.save((saveError) => (saveError ? next(saveError) : res.json({ ok: true }))),
+          next,
+        );
+    });
+  });
+
+  router.post('/bench/floor-verify', express.json(), async (req, res, next) => {
+    try {
+      const user = signedIn(req);
+      const code: unknown = req.body?.code;
+      if (!user || typeof code !== 'string') {
+        res.status(400).json({ error: 'invalid_request' });
+        return;
+      }
+      if ((await redis.get(record(user.id))) === null) {
+        res.status(404).json({ error: 'not_enrolled' });
+        return;
+      }
+      await check(`${record(user.id)}:check`, randomBytes(4).toString('hex'));
+      const store = req.sessionStore;
+      const oldId = req.sessionID;
+      const destroyed = new Promise<void>((resolve, reject) =>
+        store.destroy(oldId, (e) => (e ? reject(e) : resolve())),
+      );
+      destroyed.catch(() => {});
+      store.generate(req);
+      (req.session as unknown as { user: { id: string }; verifiedAt: number }).user = user;
+      (req.session as unknown as { verifiedAt: number }).verifiedAt = Date.now();
+      const saved = new Promise<void>((resolve, reject) =>
+        req.session.save((e) => (e ? reject(e) : resolve())),
+      );
+      await Promise.all([destroyed, saved]);
+      // Saved already: express-session would save the new id again at the end (express-mfa skips that too).
+      Object.defineProperty(req.session, 'save', {
+        configurable: true,
+        writable: true,
+        value: (done?: (err?: unknown) => void) => done?.(),
+      });
+      res.json({ ok: true, verifiedAt: Date.now() });
+    } catch (error) {
+      next(error);
+    }
+  });
+  return router;
+}
