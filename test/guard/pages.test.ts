@@ -246,4 +246,47 @@ describe('verify routes echo a validated returnTo', () => {
     assert.deepEqual(plain.body, { ok: true, verifiedAt: t.clock.now() });
     assert.equal(t.events.filter((e) => e.type === 'failed').length, 0);
   });
+
+  test('confirming TOTP or SMS and a passwordless passkey sign-in echo it too', async () => {
+    const sms = outboxSms({ log: false });
+    const t = await makeGuardApp(redis.client(), () => {}, {
+      sms,
+      onLogin: (req, userId) => {
+        req.session.user = { id: userId };
+      },
+    });
+    const agent = await t.signIn('fay');
+    const setup = await agent.post('/auth/mfa/totp/setup').send({}).expect(200);
+    const byTotp = await agent
+      .post('/auth/mfa/totp/confirm')
+      .send({ code: totpCode(setup.body.secret, t.clock), returnTo: '/account?tab=security' })
+      .expect(200);
+    assert.equal(byTotp.body.returnTo, '/account?tab=security');
+    assert.equal(byTotp.body.backupCodes.length, 10, 'the rest of the answer is unchanged');
+
+    await agent.post('/auth/mfa/sms/setup').send({ phone: '+14155552671' }).expect(200);
+    const code = /\b(\d{6,10})\b/.exec(sms.messages()[0]?.text ?? '')?.[1];
+    const bySms = await agent
+      .post('/auth/mfa/sms/confirm')
+      .send({ code, returnTo: '//evil.com' })
+      .expect(200);
+    assert.equal(bySms.body.returnTo, '/');
+    assert.match(bySms.body.phone, /71$/);
+
+    const authenticator = newAuthenticator();
+    t.clock.advance(60_000);
+    assert.equal((await registerPasskey(agent, authenticator)).res.status, 200);
+    const browser = supertest.agent(t.app);
+    const options = await browser.post('/auth/mfa/webauthn/login/options').send({}).expect(200);
+    const signedIn = await browser
+      .post('/auth/mfa/webauthn/login/verify')
+      .send({ response: authenticator.getAssertion(options.body), returnTo: '/billing' })
+      .expect(200);
+    assert.deepEqual(signedIn.body, {
+      ok: true,
+      userId: 'fay',
+      verifiedAt: t.clock.now(),
+      returnTo: '/billing',
+    });
+  });
 });

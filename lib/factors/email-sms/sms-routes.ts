@@ -126,7 +126,7 @@ export function smsRoutes(core: MfaCore): Router {
     });
     const signedIn = await core.finishEnrolment(req, res, who, 'sms', backupCodes);
     const phone = maskPhone(pending.phone);
-    res.json({ ok: true, phone, ...signedIn, ...(backupCodes ? { backupCodes } : {}) });
+    res.json(withReturnTo(req, { ok: true, phone, ...signedIn, ...(backupCodes ? { backupCodes } : {}) }));
   });
 
   router.post('/send', async (req, res) => {

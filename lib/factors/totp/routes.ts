@@ -120,7 +120,7 @@ export function totpRoutes(core: MfaCore): Router {
     const backupCodes = await core.issueBackupCodesIfNone(who.userId);
     await core.factorsChanged(req, who.userId, { type: 'enrolled', factor: 'totp' });
     const signedIn = await core.finishEnrolment(req, res, who, 'totp', backupCodes);
-    res.json({ ok: true, ...signedIn, ...(backupCodes ? { backupCodes } : {}) });
+    res.json(withReturnTo(req, { ok: true, ...signedIn, ...(backupCodes ? { backupCodes } : {}) }));
   });
 
   router.post('/verify', async (req, res) => {

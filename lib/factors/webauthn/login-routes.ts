@@ -3,6 +3,7 @@ import type { Request, Router } from 'express';
 import { asyncRouter } from '../../async-router.js';
 import { emptyBody } from '../../bodies.js';
 import { MfaError } from '../../errors.js';
+import { withReturnTo } from '../../guard/return-to.js';
 import { parseBody } from '../../http.js';
 import { tooManyAttempts } from '../../limits.js';
 import type { MfaOptions } from '../../options.js';
@@ -136,7 +137,7 @@ export function loginRoutes(ctx: WebAuthnContext, onLogin: OnLogin): Router {
       verifiedState(r, ownerId, 'webauthn', verifiedAt),
     );
     core.emit(req, ownerId, { type: 'verified', factor: 'webauthn', passwordless: true });
-    res.json({ ok: true, userId: ownerId, verifiedAt });
+    res.json(withReturnTo(req, { ok: true, userId: ownerId, verifiedAt }));
   });
 
   return router;
