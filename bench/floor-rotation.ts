@@ -1,6 +1,6 @@
 import { type BenchUser, post, Rotation } from './users.js';
 
-/** Signed-in sessions with a floor record (bench/floor.ts), one request per user at a time. */
+/** Signed-in sessions for the floor route (bench/floor.ts), one request per user at a time. */
 export class FloorRotation extends Rotation {
   protected usable() {
     return true;
@@ -17,13 +17,13 @@ export class FloorRotation extends Rotation {
   }
 }
 
-/** `count` users signed in through POST /bench/floor-login, spread over `bases`. */
+/** `count` users signed in through POST /bench/login, spread over `bases`. */
 export async function floorUsers(bases: string[], count: number): Promise<BenchUser[]> {
   return Promise.all(
     Array.from({ length: count }, async (_, n) => {
       const id = `floor-${n}`;
-      const login = await post(bases[n % bases.length]!, '/bench/floor-login', { id });
-      if (!login.cookie) throw new Error('/bench/floor-login set no cookie');
+      const login = await post(bases[n % bases.length]!, '/bench/login', { id });
+      if (!login.cookie) throw new Error('/bench/login set no cookie');
       return { id, key: Buffer.alloc(0), cookie: login.cookie, lastStep: 0, backupCodes: [] };
     }),
   );

@@ -8,7 +8,7 @@
  *   POST /auth/mfa/...       the real router (totp/setup, totp/confirm, totp/verify, backup-codes/verify,
  *                            webauthn/register/*, webauthn/verify/*)
  *   POST /bench/login {id}   bench-only: a signed-in session for user `id` (the app's primary login)
- *   POST /bench/floor-*      bench-only: the same-work floor of a TOTP step-up (bench/floor.ts)
+ *   POST /bench/floor-verify bench-only: the same-work floor of a TOTP step-up (bench/floor.ts)
  *   POST /bench/password {id} bench-only: the app's password step, then `mfa.signIn` (a pending sign-in
  *                            for an enrolled user, completed by POST /auth/mfa/totp/verify)
  *
@@ -195,7 +195,8 @@ app.post('/bench/password', express.json(), async (req, res, next) => {
   }
 });
 // The same-work floor of a TOTP step-up without express-mfa (bench/floor.ts).
-app.use(floorRoutes(redis, (req) => appSession(req).user));
+const floor = floorRoutes(redis, (req) => appSession(req).user);
+app.use(floor.router);
 app.get('/session', ok);
 app.get('/guard', mfa.requireMfa(5 * MINUTE), ok);
 if (otel) app.use('/auth/mfa', otel.spans, mfa.router);
@@ -209,6 +210,7 @@ if (redis.status !== 'ready') {
   });
 }
 
+await floor.prepare();
 const server = app.listen(0, host);
 server.keepAliveTimeout = 60_000;
 await new Promise<void>((resolve) => server.once('listening', () => resolve()));
