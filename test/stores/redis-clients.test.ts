@@ -48,6 +48,17 @@ const clients: [string, () => Promise<object>][] = [
       return client;
     },
   ],
+  [
+    // Auto-pipelining (one write for the commands of one tick) is what the README recommends on a single Redis.
+    'ioredis 5 with auto-pipelining',
+    async () => {
+      const client = new Ioredis5({ port: server.port, host: '127.0.0.1', enableAutoPipelining: true });
+      client.on('error', () => {});
+      closers.push(() => client.disconnect());
+      if (client.status !== 'ready') await new Promise((resolve) => client.once('ready', resolve));
+      return client;
+    },
+  ],
   ['node-redis 4', () => nodeRedis(create4)],
   ['node-redis 5', () => nodeRedis(create5)],
 ];
