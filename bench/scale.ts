@@ -314,7 +314,14 @@ export async function runScale(args: string[]): Promise<number> {
   const s = settings(args);
   const emergencyStops: (() => void)[] = [];
   // Bounded: nothing may outlive a stuck run (enrolment, waits for time steps, a hung check).
-  const limitS = 240 + (s.warmupS + s.durationS) * SCENARIOS.length * 4 + s.rounds * 2 * 31 + 120;
+  // Start-up, enrolment (well over 50 users/s), the runs of 4 variants, a time-step wait per
+  // verification run at most, the checks.
+  const limitS =
+    240 +
+    (s.users + s.clusterUsers) / 50 +
+    (s.warmupS + s.durationS) * SCENARIOS.length * 4 +
+    (s.rounds + 1) * 4 * 31 +
+    120;
   const watchdog = setTimeout(() => {
     log(`bench:scale: giving up after ${limitS} s`);
     for (const stop of emergencyStops) stop();
