@@ -28,19 +28,17 @@ import { runInNewContext } from 'node:vm';
 import { copyRecords } from './copy-records.js';
 import { runLoad } from './load.js';
 import { LookaheadTotpRotation } from './lookahead-rotation.js';
-import { emptyResult, finish, machine, measureRun, quiesce } from './measure.js';
+import { finish, machine, quiesce } from './measure.js';
 import { productionBuild } from './production-build.js';
 import { type CheckResult, LOCKOUT_LIMIT, lockoutCheck, replayCheck } from './scale-checks.js';
-import { type CpuReading, cpuBetween, readCpu } from './scale-cpu.js';
 import {
-  addCpu,
   checksTable,
-  noCpu,
   type ScaleAccumulator,
   type ScaleRow,
   scaleTable,
   utilisationTable,
 } from './scale-report.js';
+import { scaleAccumulator, scaleRun } from './scale-run.js';
 import { BASELINE, startStores, startVariants, type UserPool, type Variant } from './scale-variants.js';
 import { createScenarios, type HttpScenario } from './scenarios.js';
 import type { ServerProcess } from './server-process.js';
@@ -190,16 +188,7 @@ async function main(s: Settings, emergencyStops: (() => void)[]): Promise<number
 
     const results = new Map<string, ScaleAccumulator>();
     for (const v of variants) {
-      for (const name of SCENARIOS) {
-        results.set(`${v.name}|${name}`, {
-          ...emptyResult(`${name} ${v.name}`),
-          variant: v.name,
-          scenario: name,
-          roundRps: [],
-          cpu: noCpu(),
-          workerRequests: new Map(),
-        });
-      }
+      for (const name of SCENARIOS) results.set(`${v.name}|${name}`, scaleAccumulator(v.name, name));
     }
 
     const segmentS = s.durationS / s.rounds;
@@ -216,26 +205,16 @@ async function main(s: Settings, emergencyStops: (() => void)[]): Promise<number
             acc.notes.push(`round ${round} skipped: no users left (raise --users)`);
             continue;
           }
-          // Request counters move only with the load (measureRun settles the server before and after).
-          const workersBefore = (await v.server.stats()).workers ?? [];
-          const readings: CpuReading[] = [];
-          const load = await measureRun(acc, {
-            server: v.server,
+          const load = await scaleRun(acc, v, {
+            round,
             admin: stores.admin,
             spec,
             connections: s.connections,
             durationS: segmentS,
             maxRequests,
             beforeRun: collectOwnGarbage,
-            aroundLoad: () => readings.push(readCpu(v.watched)),
           });
-          addCpu(acc.cpu, cpuBetween(readings[0]!, readings[1]!));
-          for (const w of (await v.server.stats()).workers ?? []) {
-            const before = workersBefore.find((b) => b.pid === w.pid)?.requests ?? 0;
-            acc.workerRequests.set(w.pid, (acc.workerRequests.get(w.pid) ?? 0) + w.requests - before);
-          }
-          const rps = load.durationS > 0 ? load.responses / load.durationS : 0;
-          acc.roundRps[round - 1] = rps;
+          const rps = acc.roundRps[round - 1]!;
           pools.get(v.pool)!.scenarios.observed(name, load);
           log(`round ${round} ${name} on ${v.name}: ${Math.round(rps)} req/s, ${load.responses} answers`);
         }
