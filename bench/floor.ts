@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import express, { type Request, type Router } from 'express';
-import type { Redis } from 'ioredis';
+import type { Cluster, Redis } from 'ioredis';
 
 /**
  * The same-work floor of a TOTP step-up, hand-written without express-mfa: what any implementation on
@@ -16,7 +16,7 @@ import type { Redis } from 'ioredis';
  * `prepare()` stores the record (once the client is ready).
  */
 export function floorRoutes(
-  redis: Redis,
+  redis: Redis | Cluster,
   signedIn: (req: Request) => { id: string } | undefined,
 ): { router: Router; prepare: () => Promise<unknown> } {
   const router = express.Router();
@@ -36,7 +36,7 @@ export function floorRoutes(
   const prepare = () => redis.set(record, recordValue);
   const check = (key: string, value: string) =>
     (
-      redis as Redis & { benchFloorCheck(key: string, value: string): Promise<string | null> }
+      redis as (Redis | Cluster) & { benchFloorCheck(key: string, value: string): Promise<string | null> }
     ).benchFloorCheck(key, value);
 
   router.post('/bench/floor-verify', express.json(), async (req, res, next) => {

@@ -108,6 +108,8 @@ export async function measureRun(
     maxRequests: number | undefined;
     /** Called just before the load starts (the load generator's own GC). */
     beforeRun: () => void;
+    /** Called right before and right after the load itself, for readings that must cover it alone. */
+    aroundLoad?: (phase: 'start' | 'end') => void;
   },
 ): Promise<LoadResult> {
   const { server, admin } = run;
@@ -117,12 +119,14 @@ export async function measureRun(
   const serverBefore = await quiesce(server);
   const redisBefore = await commandStats(admin);
   const redisCpuBefore = await redisCpuMicros(admin);
+  run.aroundLoad?.('start');
   const load = await runLoad(run.spec, {
     url: server.url,
     connections: run.connections,
     durationS: run.durationS,
     maxRequests: run.maxRequests,
   });
+  run.aroundLoad?.('end');
   const serverAfter = await quiesce(server);
   const redisAfter = await commandStats(admin);
   const redisCpuAfter = await redisCpuMicros(admin);

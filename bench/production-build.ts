@@ -22,7 +22,8 @@ function newest(dir: string): number {
  * Production mode serves what users run: the library's built `dist/` (rebuilt with `npm run build`
  * when any file of lib/ is newer than it) and the bench server compiled to plain JavaScript, so the
  * measured process runs under `node` alone with NODE_ENV=production (no tsx loader, no source maps).
- * Returns the compiled server's path and the file URL of dist/index.js.
+ * Returns the compiled server's path (bench/server-workers.ts is compiled next to it) and the file
+ * URL of dist/index.js.
  */
 export async function productionBuild(log: (line: string) => void): Promise<{ server: string; lib: string }> {
   const index = join(ROOT, 'dist', 'index.js');
@@ -31,7 +32,9 @@ export async function productionBuild(log: (line: string) => void): Promise<{ se
     execFileSync('npm', ['run', 'build'], { cwd: ROOT, stdio: ['ignore', 'ignore', 'inherit'] });
   }
   await build({
-    entryPoints: ['server.ts', 'protocol.ts', 'floor.ts'].map((file) => join(ROOT, 'bench', file)),
+    entryPoints: ['server.ts', 'server-workers.ts', 'protocol.ts', 'floor.ts'].map((file) =>
+      join(ROOT, 'bench', file),
+    ),
     outdir: OUT,
     platform: 'node',
     format: 'esm',

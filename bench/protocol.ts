@@ -22,6 +22,17 @@ export interface ServerStats {
   roundTrips: number;
   /** CPU time this process has used (user + system), microseconds. */
   cpuMicros: number;
+  /**
+   * With several processes behind one port (bench/server-workers.ts): each worker's own figures; the
+   * fields above are then their sums, plus the primary's CPU.
+   */
+  workers?: WorkerStats[];
+}
+
+export interface WorkerStats {
+  pid: number;
+  requests: number;
+  cpuMicros: number;
 }
 
 export type ServerMessage =

@@ -35,6 +35,7 @@
  *                         stay in Redis); the users enrolled on Redis are copied over first. No
  *                         passkey-verify for B (its challenges are prepared on a Redis server).
  *   --json FILE           also write the raw results as JSON
+ *   --scale               the scale figures instead (bench/scale.ts: its own flags follow)
  * Exit status: 1 when an answer was not 2xx, a connection failed or memory grew unbounded; 0 otherwise.
  */
 import { writeFileSync } from 'node:fs';
@@ -67,6 +68,12 @@ import { type ServerMode, type ServerProcess, startServer } from './server-proce
 import { SignInRotation } from './sign-ins.js';
 import { totpCode } from './totp-code.js';
 import { BackupRotation, type BenchUser, enrolUser, enrolUsers, reverify, TotpRotation } from './users.js';
+
+// `--scale`: the scale figures are a run of their own (bench/scale.ts), with flags of their own.
+if (process.argv.includes('--scale')) {
+  const { runScale } = await import('./scale.js');
+  process.exit(await runScale(process.argv.slice(2)));
+}
 
 const ALL = [...HTTP_SCENARIOS, 'memory'] as const;
 

@@ -1,5 +1,6 @@
 import { type ChildProcess, fork } from 'node:child_process';
 import { once } from 'node:events';
+import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { ServerMessage, ServerStats } from './protocol.js';
 
@@ -17,6 +18,7 @@ export interface ServerProcess {
 }
 
 const SERVER = fileURLToPath(new URL('./server.ts', import.meta.url));
+const WORKERS = fileURLToPath(new URL('./server-workers.ts', import.meta.url));
 
 /** How the server runs: what users run (built dist/, compiled server, NODE_ENV=production) or the TypeScript source. */
 export type ServerMode = { kind: 'production'; server: string; lib: string } | { kind: 'dev' };
@@ -25,10 +27,17 @@ export type ServerMode = { kind: 'production'; server: string; lib: string } | {
  * Forks the bench server in its own process so the load generator does not share its event loop: in
  * production mode the compiled bench/.build/server.js on dist/ under plain node with
  * NODE_ENV=production, in dev mode bench/server.ts on lib/ through tsx. `cpuProfDir` adds
- * `--cpu-prof` (the profile is written when it exits).
+ * `--cpu-prof` (the profile is written when it exits). With `workers` > 1 the forked process is
+ * bench/server-workers.ts (compiled alongside in production mode), which runs that many servers
+ * behind one port with Node's cluster module and answers for them all.
  */
 export async function startServer(options: {
-  redisPort: number;
+  /** The single Redis; not needed with `redisClusterPorts`. */
+  redisPort?: number;
+  /** Sessions and MFA records on the Redis Cluster with these node ports (one ioredis Cluster client). */
+  redisClusterPorts?: number[] | undefined;
+  /** Server processes behind one port (Node's cluster module, round robin); default 1. */
+  workers?: number | undefined;
   cpuProfDir?: string | undefined;
   /** File URL of the library's index to use instead of this checkout's (A/B runs). */
   lib?: string | undefined;
@@ -49,11 +58,16 @@ export async function startServer(options: {
   const env: NodeJS.ProcessEnv = { ...process.env };
   if (production) env.NODE_ENV = 'production';
   else delete env.NODE_ENV;
-  const child: ChildProcess = fork(production ? mode.server : SERVER, [], {
+  const server = production ? mode.server : SERVER;
+  const workers = options.workers ?? 1;
+  const primary = production ? join(dirname(mode.server), 'server-workers.js') : WORKERS;
+  const child: ChildProcess = fork(workers > 1 ? primary : server, workers > 1 ? [server] : [], {
     execArgv,
     env: {
       ...env,
-      REDIS_PORT: String(options.redisPort),
+      REDIS_PORT: String(options.redisPort ?? ''),
+      BENCH_REDIS_CLUSTER: options.redisClusterPorts?.join(',') ?? '',
+      BENCH_WORKERS: String(workers),
       BENCH_HOST: '127.0.0.1',
       BENCH_LIB: options.lib ?? (production ? mode.lib : ''),
       BENCH_AUTO_PIPELINING: options.autoPipelining ? '1' : '',
@@ -105,7 +119,13 @@ export async function startServer(options: {
     stats() {
       return ask<ServerStats>('stats', (m) =>
         m.type === 'stats'
-          ? { requests: m.requests, commands: m.commands, roundTrips: m.roundTrips, cpuMicros: m.cpuMicros }
+          ? {
+              requests: m.requests,
+              commands: m.commands,
+              roundTrips: m.roundTrips,
+              cpuMicros: m.cpuMicros,
+              ...(m.workers ? { workers: m.workers } : {}),
+            }
           : undefined,
       );
     },

@@ -18,12 +18,15 @@
  * script runs inside). Env: REDIS_PORT (required), BENCH_HOST (default 127.0.0.1), BENCH_LIB (file URL
  * of the library's index: the built dist/index.js in production mode, lib/index.ts in dev mode, or
  * another copy for A/B runs), BENCH_AUTO_PIPELINING=1, BENCH_DATABASE_URL (MFA records in a
- * PostgresStore on that database instead of the RedisStore; sessions stay in Redis).
+ * PostgresStore on that database instead of the RedisStore; sessions stay in Redis),
+ * BENCH_REDIS_CLUSTER (comma-separated ports of Redis Cluster nodes: sessions and records on the
+ * cluster through one ioredis Cluster client, instead of REDIS_PORT). Forked by server-workers.ts,
+ * several of these share one port (Node's cluster module): the IPC protocol is then the primary's.
  */
 import { RedisStore as SessionStore } from 'connect-redis';
 import express, { type Request, type RequestHandler } from 'express';
 import session from 'express-session';
-import { Redis } from 'ioredis';
+import { Cluster, Redis } from 'ioredis';
 import { floorRoutes } from './floor.js';
 import {
   BENCH_MFA_SECRET,
@@ -41,19 +44,30 @@ const { createMfa, MINUTE, RedisStore } = (await import(libUrl)) as typeof impor
 const appSession = (req: Request) => req.session as Request['session'] & { user?: { id: string } };
 
 const redisPort = Number(process.env.REDIS_PORT);
-if (!Number.isInteger(redisPort) || redisPort <= 0) throw new Error('bench/server.ts needs REDIS_PORT');
+if (!process.env.BENCH_REDIS_CLUSTER && !(Number.isInteger(redisPort) && redisPort > 0)) {
+  throw new Error('bench/server.ts needs REDIS_PORT (or BENCH_REDIS_CLUSTER)');
+}
 const host = process.env.BENCH_HOST ?? '127.0.0.1';
 
 // Configured as the README recommends: fail fast, never queue or replay.
-const redis = new Redis({
-  host: '127.0.0.1',
-  port: redisPort,
-  enableOfflineQueue: false,
-  maxRetriesPerRequest: 1,
-  autoResendUnfulfilledCommands: false,
-  // Off by default, as in the README; `--auto-pipelining` measures what it changes.
-  enableAutoPipelining: process.env.BENCH_AUTO_PIPELINING === '1',
-});
+const failFast = { maxRetriesPerRequest: 1, autoResendUnfulfilledCommands: false };
+// Off by default, as in the README; `--auto-pipelining` measures what it changes.
+const enableAutoPipelining = process.env.BENCH_AUTO_PIPELINING === '1';
+// BENCH_REDIS_CLUSTER: sessions and MFA records on a Redis Cluster (one ioredis Cluster client for both).
+const clusterPorts = process.env.BENCH_REDIS_CLUSTER?.split(',').filter(Boolean).map(Number) ?? [];
+const redis: Redis | Cluster =
+  clusterPorts.length > 0
+    ? new Cluster(
+        clusterPorts.map((port) => ({ host: '127.0.0.1', port })),
+        { enableOfflineQueue: false, enableAutoPipelining, redisOptions: failFast },
+      )
+    : new Redis({
+        host: '127.0.0.1',
+        port: redisPort,
+        enableOfflineQueue: false,
+        enableAutoPipelining,
+        ...failFast,
+      });
 
 /** Redis commands sent by this process, by name: every command of both stores goes through here. */
 const commands: Record<string, number> = {};
@@ -67,14 +81,15 @@ const closeTurn = () => {
   turnOpen = false;
 };
 const sendCommand = redis.sendCommand.bind(redis);
-redis.sendCommand = ((command: { name: string }, stream?: unknown) => {
+// (A Cluster's sendCommand takes a third argument, the node: passed on as it came.)
+redis.sendCommand = ((command: { name: string }, ...rest: unknown[]) => {
   commands[command.name] = (commands[command.name] ?? 0) + 1;
   if (!turnOpen) {
     turnOpen = true;
     roundTrips++;
     setImmediate(closeTurn);
   }
-  return (sendCommand as (c: unknown, s?: unknown) => unknown)(command, stream);
+  return (sendCommand as (c: unknown, ...r: unknown[]) => unknown)(command, ...rest);
 }) as typeof redis.sendCommand;
 
 let requests = 0;
@@ -93,8 +108,11 @@ async function recordStore() {
       typeof import('../lib/stores/postgres-store.js')
     >,
   ]);
-  // As many connections as the load generator has, so requests never queue for one.
-  const store = new PostgresStore({ pool: new pg.Pool({ connectionString: url, max: 10 }) });
+  // As many connections as the load generator has, so requests never queue for one; kept open while
+  // idle, as under steady traffic (the gaps between measured runs are the bench's, not the app's).
+  const store = new PostgresStore({
+    pool: new pg.Pool({ connectionString: url, max: 10, idleTimeoutMillis: 0 }),
+  });
   await store.ready();
   return store;
 }
