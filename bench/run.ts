@@ -67,6 +67,12 @@ import { SignInRotation } from './sign-ins.js';
 import { totpCode } from './totp-code.js';
 import { BackupRotation, type BenchUser, enrolUser, enrolUsers, reverify, TotpRotation } from './users.js';
 
+// `--soak` is a mode of its own (bench/soak.ts): hand over before this file's flags are parsed.
+if (process.argv.includes('--soak')) {
+  const { soak } = await import('./soak.js');
+  process.exit(await soak(process.argv.slice(2).filter((arg) => arg !== '--soak')));
+}
+
 const ALL = [...HTTP_SCENARIOS, 'memory'] as const;
 
 const { values: flags } = parseArgs({
