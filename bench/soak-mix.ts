@@ -55,6 +55,8 @@ export class SoakMix {
   readonly expected: Record<Kind, number> = { guard: 0, right: 0, wrong: 0 };
   /** Verifications for which the pool had no user (sent as a guard request instead): the pool was too small. */
   starved = 0;
+  /** When the first few of them happened (Date.now()), for the report. */
+  readonly starvedAt: number[] = [];
   /** The first few unexpected answers, for the report. */
   readonly unexpected: string[] = [];
   unexpectedCount = 0;
@@ -72,6 +74,7 @@ export class SoakMix {
       pick = kind === 'right' ? this.pool.pickRight() : this.pool.pickWrong();
       if (!pick) {
         this.starved++;
+        if (this.starvedAt.length < 10) this.starvedAt.push(Date.now());
         kind = 'guard';
       }
     }

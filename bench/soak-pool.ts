@@ -53,7 +53,7 @@ export class SoakPool {
     users: BenchUser[],
     private readonly ahead = false,
   ) {
-    this.add(users);
+    this.items = [...users].sort((a, b) => a.lastStep - b.lastStep);
   }
 
   /** The step `user` would redeem at `step`, or undefined when it has none left. */
@@ -67,12 +67,13 @@ export class SoakPool {
     return this.items.length - this.head;
   }
 
-  /** Adds users (newly enrolled) and restores the queue's order of use. */
+  /**
+   * Adds users enrolled since the last run, at the tail: their step is the latest. (Sorting the
+   * queue again would bring the users whose last codes were wrong, and whose steps are the oldest,
+   * to the head together, where no wrong code could be sent until they had a right one.)
+   */
   add(users: BenchUser[]): void {
-    const all = [...this.items.slice(this.head), ...users].filter((u): u is BenchUser => u !== undefined);
-    all.sort((a, b) => a.lastStep - b.lastStep);
-    this.items = all;
-    this.head = 0;
+    for (const user of users) this.items.push(user);
   }
 
   private shift(): BenchUser | undefined {

@@ -24,11 +24,13 @@ export function windowsTable(windows: SoakWindow[]): string {
 /** Start, baseline and end of the hold side by side (each after a full GC in the server). */
 export function memoryTable(rows: [string, MemorySample][]): string {
   const lines = [
-    '| moment | server RSS MB | server heap MB | Redis used_memory MB | Redis keys |',
-    '|---|---:|---:|---:|---:|',
+    '| moment | server RSS MB | server heap MB | server external MB | Redis used_memory MB | Redis keys |',
+    '|---|---:|---:|---:|---:|---:|',
   ];
   for (const [name, s] of rows) {
-    lines.push(`| ${name} | ${mb(s.rss)} | ${mb(s.heapUsed)} | ${mb(s.redisUsed)} | ${s.keys} |`);
+    lines.push(
+      `| ${name} | ${mb(s.rss)} | ${mb(s.heapUsed)} | ${mb(s.external)} | ${mb(s.redisUsed)} | ${s.keys} |`,
+    );
   }
   return lines.join('\n');
 }

@@ -6,6 +6,8 @@ export interface MemorySample {
   rss: number;
   /** Server V8 heap in use, bytes. */
   heapUsed: number;
+  /** Server memory outside the V8 heap held by JavaScript objects (Buffers), bytes. */
+  external: number;
   /** Redis INFO memory used_memory, bytes. */
   redisUsed: number;
   /** Redis DBSIZE. */

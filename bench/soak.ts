@@ -62,7 +62,7 @@ async function sampleMemory(server: ServerProcess, admin: Redis): Promise<Memory
   await server.collectGarbage();
   const [memory, info, keys] = await Promise.all([server.memory(), admin.info('memory'), admin.dbsize()]);
   const redisUsed = Number(/^used_memory:(\d+)/m.exec(info)?.[1] ?? Number.NaN);
-  return { rss: memory.rss, heapUsed: memory.heapUsed, redisUsed, keys };
+  return { rss: memory.rss, heapUsed: memory.heapUsed, external: memory.external, redisUsed, keys };
 }
 
 export async function soak(argv: string[]): Promise<number> {
@@ -146,11 +146,12 @@ export async function soak(argv: string[]): Promise<number> {
 
     // 1. Peak: the same mix, unthrottled. A run never takes more verifications than the pool has
     // users with a fresh code (maxRequests), so a short pool shortens the run, never skews it.
-    // (--smoke keeps half of its few users for the hold.)
+    // A tenth is kept for the users a wrong code skips (its wrong streak); --smoke keeps half of its
+    // few users for the hold.
     const cap = () =>
       Math.max(
         connections,
-        Math.floor(((smoke ? 0.5 : 1) * pool.capacity() - 2 * connections) / VERIFY_SHARE),
+        Math.floor(((smoke ? 0.5 : 0.9) * pool.capacity() - 2 * connections) / VERIFY_SHARE),
       );
     let warmupRate = 0;
     if (warmupS > 0) {
@@ -200,6 +201,7 @@ export async function soak(argv: string[]): Promise<number> {
       `hold: ${Math.round(targetRate)} req/s (${load} × peak${limitedBy}) for ${holdS} s with ${userCount} users; a window every ${windowS} s`,
     );
     const holdStart = performance.now();
+    const holdStartMs = Date.now();
     const recorder = new WindowRecorder(holdStart, windowS);
     let connErrors = 0;
     const firstError: string[] = [];
@@ -303,6 +305,11 @@ export async function soak(argv: string[]): Promise<number> {
       keysTable(startKeys, endKeys),
       '',
       `Sent in the hold: ${holdSent.guard} guard, ${holdSent.right} right codes, ${holdSent.wrong} wrong codes; wrong codes refused (401 invalid_code): ${wrongRefused} of ${wrongSent}; users dropped after a cut-off request: ${pool.lost} of ${userCount}.`,
+      ...(mix.starvedAt.length > 0
+        ? [
+            `Verifications without a user (first ${mix.starvedAt.length}), s into the hold / into their time step: ${mix.starvedAt.map((t) => `${((t - holdStartMs) / 1000).toFixed(1)}/${((t % STEP_MS) / 1000).toFixed(1)}`).join(', ')}.`,
+          ]
+        : []),
       ...(mix.unexpected.length > 0
         ? [`Unexpected answers (first ${mix.unexpected.length}): ${mix.unexpected.join(' | ')}`]
         : []),
