@@ -48,7 +48,11 @@ export function keysTable(start: Record<string, number>, end: Record<string, num
  * "Flat": the end of the hold within `share` of the baseline (the state after the first minute, when
  * heaps, JIT code, socket buffers and the live sessions have reached their working size), or
  * within `floor` of it for figures so small that a share of them is below their normal jitter.
+ * Each side is the lowest of `FLAT_SAMPLES` samples (the baseline's window and the next ones, the
+ * last windows): RSS after a full GC still swings by ±10 MB from one window to the next with what is
+ * in flight, and what is in flight only ever adds, while a leak raises the lowest sample too.
  */
+export const FLAT_SAMPLES = 3;
 export const FLAT = {
   rss: { share: 0.1, floor: 16 * MB },
   heapUsed: { share: 0.1, floor: 4 * MB },
@@ -73,10 +77,8 @@ export interface VerdictInput {
   starved: number;
   wrongSent: number;
   wrongRefused: number;
-  baseline: MemorySample;
-  end: MemorySample;
-  /** Answers after the baseline: what a per-request leak would be multiplied by. */
-  answersAfterBaseline: number;
+  /** The window whose end is the baseline (the end of the first minute). */
+  baselineWindow: number;
 }
 
 export interface Verdict {
@@ -122,8 +124,17 @@ export function verdict(v: VerdictInput): Verdict {
       `p99 steady: last window ${fixed(last.p99Ms, 2)} ms vs first ${fixed(first.p99Ms, 2)} ms (at most ${P99_FACTOR} × first + ${P99_SLACK_MS} ms = ${fixed(limit, 2)} ms)`,
     );
   }
+  const sampled = (ws: SoakWindow[]) => ws.filter((w) => w.sample !== undefined);
+  const start = sampled(v.windows.slice(v.baselineWindow, v.baselineWindow + FLAT_SAMPLES));
+  const end = sampled(v.windows.slice(-FLAT_SAMPLES));
+  if (start.length === 0 || end.length === 0) {
+    judge(false, 'memory flat: no samples');
+    return { lines, passed };
+  }
+  const answersSince = v.windows.slice(v.baselineWindow + 1).reduce((n, w) => n + w.answers, 0);
   const per = (bytes: number) =>
-    v.answersAfterBaseline > 0 ? ` (${fixed(bytes / v.answersAfterBaseline, 1)} B per request since)` : '';
+    answersSince > 0 ? `, ${fixed(bytes / answersSince, 1)} B per request since` : '';
+  const at = (ws: SoakWindow[]) => ws.map((w) => clock(w.toS)).join(', ');
   for (const [key, name] of [
     ['rss', 'server RSS'],
     ['heapUsed', 'server heap'],
@@ -131,13 +142,16 @@ export function verdict(v: VerdictInput): Verdict {
     ['keys', 'Redis keys'],
   ] as const) {
     const { share, floor } = FLAT[key];
-    const allowed = Math.max(v.baseline[key] * share, floor);
-    const growth = v.end[key] - v.baseline[key];
+    const lowest = (ws: SoakWindow[]) => Math.min(...ws.map((w) => w.sample![key]));
+    const [from, to] = [lowest(start), lowest(end)];
+    const allowed = Math.max(from * share, floor);
+    const growth = to - from;
+    const sign = growth >= 0 ? '+' : '';
     const shown =
       key === 'keys'
-        ? `${v.baseline[key]} → ${v.end[key]} (${growth >= 0 ? '+' : ''}${growth}; allowed +${Math.round(allowed)})`
-        : `${mb(v.baseline[key])} → ${mb(v.end[key])} MB (${growth >= 0 ? '+' : ''}${mb(growth)}${per(growth)}; allowed +${mb(allowed)})`;
-    judge(growth <= allowed, `${name} flat from the baseline to the end: ${shown}`);
+        ? `${from} → ${to} (${sign}${growth}; allowed +${Math.round(allowed)})`
+        : `${mb(from)} → ${mb(to)} MB (${sign}${mb(growth)}${per(growth)}; allowed +${mb(allowed)})`;
+    judge(growth <= allowed, `${name} flat, lowest sample at ${at(start)} → lowest at ${at(end)}: ${shown}`);
   }
   return { lines, passed };
 }

@@ -259,7 +259,6 @@ export async function soak(argv: string[]): Promise<number> {
     const achievedRate = answers / (windows * windowS);
     const baseline = result[baselineWindow]?.sample ?? startSample;
     const lastSample = result[result.length - 1]?.sample ?? endSample;
-    const answersAfterBaseline = result.slice(baselineWindow + 1).reduce((n, w) => n + w.answers, 0);
     const holdSent = Object.fromEntries(
       KINDS.map((k) => [k, mix.sent[k] - sentBefore[k]]),
     ) as typeof mix.sent;
@@ -279,9 +278,7 @@ export async function soak(argv: string[]): Promise<number> {
       starved: mix.starved - starvedBefore,
       wrongSent,
       wrongRefused,
-      baseline,
-      end: lastSample,
-      answersAfterBaseline,
+      baselineWindow,
     });
     const clockAt = (s: number) => `${Math.floor(s / 60)}:${String(Math.round(s % 60)).padStart(2, '0')}`;
     const out = [
