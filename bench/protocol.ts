@@ -7,7 +7,11 @@ export const BENCH_MFA_SECRET = 'bench-only MFA secret, at least 32 characters l
 export const BENCH_RP_ID = 'localhost';
 export const BENCH_ORIGIN = 'http://localhost:3000';
 
-export type ServerRequest = { type: 'stats'; id: number } | { type: 'gc'; id: number } | { type: 'shutdown' };
+export type ServerRequest =
+  | { type: 'stats'; id: number }
+  | { type: 'gc'; id: number }
+  | { type: 'memory'; id: number }
+  | { type: 'shutdown' };
 
 export interface ServerStats {
   /** Requests the app has received (every path). */
@@ -35,7 +39,16 @@ export interface WorkerStats {
   cpuMicros: number;
 }
 
+/** The server process's memory (process.memoryUsage), bytes. */
+export interface ServerMemory {
+  rss: number;
+  heapUsed: number;
+  heapTotal: number;
+  external: number;
+}
+
 export type ServerMessage =
   | { type: 'ready'; port: number }
   | { type: 'gc'; id: number }
+  | ({ type: 'memory'; id: number } & ServerMemory)
   | ({ type: 'stats'; id: number } & ServerStats);

@@ -74,6 +74,11 @@ if (process.argv.includes('--scale')) {
   const { runScale } = await import('./scale.js');
   process.exit(await runScale(process.argv.slice(2)));
 }
+// `--soak` is a mode of its own (bench/soak.ts): hand over before this file's flags are parsed.
+if (process.argv.includes('--soak')) {
+  const { soak } = await import('./soak.js');
+  process.exit(await soak(process.argv.slice(2).filter((arg) => arg !== '--soak')));
+}
 
 const ALL = [...HTTP_SCENARIOS, 'memory'] as const;
 

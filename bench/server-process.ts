@@ -2,7 +2,7 @@ import { type ChildProcess, fork } from 'node:child_process';
 import { once } from 'node:events';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { ServerMessage, ServerStats } from './protocol.js';
+import type { ServerMemory, ServerMessage, ServerStats } from './protocol.js';
 
 export interface ServerProcess {
   url: string;
@@ -11,6 +11,8 @@ export interface ServerProcess {
   stats(): Promise<ServerStats>;
   /** A full garbage collection in the server (between runs). */
   collectGarbage(): Promise<void>;
+  /** The server process's RSS and heap, bytes. */
+  memory(): Promise<ServerMemory>;
   /** SIGKILL, for emergencies (no profile is written). */
   kill(): void;
   /** Asks the server to exit (which writes its CPU profile, if any) and waits; kills it if it hangs. */
@@ -97,7 +99,10 @@ export async function startServer(options: {
 
   let nextId = 0;
   /** Sends a request over IPC and resolves with the answer `pick` recognises (same id). */
-  function ask<T>(type: 'stats' | 'gc', pick: (message: ServerMessage) => T | undefined): Promise<T> {
+  function ask<T>(
+    type: 'stats' | 'gc' | 'memory',
+    pick: (message: ServerMessage) => T | undefined,
+  ): Promise<T> {
     const id = nextId++;
     return new Promise<T>((resolve, reject) => {
       const timer = setTimeout(() => reject(new Error(`bench server did not answer ${type}`)), 10_000);
@@ -131,6 +136,13 @@ export async function startServer(options: {
     },
     async collectGarbage() {
       await ask('gc', (m) => (m.type === 'gc' ? true : undefined));
+    },
+    memory() {
+      return ask<ServerMemory>('memory', (m) =>
+        m.type === 'memory'
+          ? { rss: m.rss, heapUsed: m.heapUsed, heapTotal: m.heapTotal, external: m.external }
+          : undefined,
+      );
     },
     kill() {
       if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');

@@ -265,6 +265,9 @@ process.on('message', (message: ServerRequest) => {
     gc?.();
     gc?.();
     send({ type: 'gc', id: message.id });
+  } else if (message.type === 'memory') {
+    const { rss, heapUsed, heapTotal, external } = process.memoryUsage();
+    send({ type: 'memory', id: message.id, rss, heapUsed, heapTotal, external });
   } else if (message.type === 'shutdown') shutdown();
 });
 process.on('SIGTERM', shutdown);
