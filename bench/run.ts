@@ -25,10 +25,10 @@
  *   --only a,b            run only these scenarios (hello,session,guard,totp-verify,floor-verify,backup-verify,
  *                         passkey-verify,signin-verify,memory)
  *   --profile DIR         run the server under `node --cpu-prof`, profile written to DIR
- *   --auto-pipelining     the server's ioredis client with enableAutoPipelining (an app-level option)
+ *   --no-auto-pipelining  the server's ioredis client without enableAutoPipelining (the README turns it on)
  *   --compare PATH        A/B: a second server built from another copy of the library (PATH to its
  *                         index.ts), measured interleaved with the first; rows marked "(B)"
- *   --compare-auto-pipelining   the B server with enableAutoPipelining (B = this library if no --compare)
+ *   --compare-auto-pipelining   B with the other auto-pipelining setting than A (B = this library if no --compare)
  *   --compare-otel        B mounts express-mfa/opentelemetry (counters and verify spans) on a real
  *                         OpenTelemetry SDK (a metric reader and a span processor, no network export)
  *   --compare-postgres    B keeps its MFA records in a PostgresStore on a throwaway PostgreSQL (sessions
@@ -96,7 +96,7 @@ const { values: flags } = parseArgs({
     'memory-attempts': { type: 'string' },
     only: { type: 'string' },
     profile: { type: 'string' },
-    'auto-pipelining': { type: 'boolean', default: false },
+    'no-auto-pipelining': { type: 'boolean', default: false },
     compare: { type: 'string' },
     'compare-auto-pipelining': { type: 'boolean', default: false },
     'compare-postgres': { type: 'boolean', default: false },
@@ -215,12 +215,12 @@ async function main(): Promise<number> {
     }
     const lib = flags.compare === undefined ? undefined : pathToFileURL(resolve(flags.compare)).href;
     const starting = Promise.all([
-      start({ autoPipelining: flags['auto-pipelining'], cpuProfDir: flags.profile }),
+      start({ autoPipelining: !flags['no-auto-pipelining'], cpuProfDir: flags.profile }),
       ...(compare
         ? [
             start({
               lib,
-              autoPipelining: flags['compare-auto-pipelining'],
+              autoPipelining: !flags['no-auto-pipelining'] !== flags['compare-auto-pipelining'],
               databaseUrl: database?.url,
               otel: compareOtel,
             }),

@@ -45,7 +45,7 @@ export async function startServer(options: {
   lib?: string | undefined;
   /** Production (the default) or dev; see `ServerMode`. */
   mode?: ServerMode;
-  /** ioredis `enableAutoPipelining` on the server's client. */
+  /** ioredis `enableAutoPipelining` on the server's client: on unless false (the README recommends it). */
   autoPipelining?: boolean | undefined;
   /** Mount express-mfa/opentelemetry on a real SDK (the --compare-otel B). */
   otel?: boolean | undefined;
@@ -72,7 +72,7 @@ export async function startServer(options: {
       BENCH_WORKERS: String(workers),
       BENCH_HOST: '127.0.0.1',
       BENCH_LIB: options.lib ?? (production ? mode.lib : ''),
-      BENCH_AUTO_PIPELINING: options.autoPipelining ? '1' : '',
+      BENCH_AUTO_PIPELINING: options.autoPipelining === false ? '0' : '1',
       BENCH_OTEL: options.otel ? '1' : '',
       BENCH_DATABASE_URL: options.databaseUrl ?? '',
     },

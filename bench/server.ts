@@ -17,7 +17,7 @@
  * (client side, so a Lua script counts once; Redis's own INFO commandstats also counts what the
  * script runs inside). Env: REDIS_PORT (required), BENCH_HOST (default 127.0.0.1), BENCH_LIB (file URL
  * of the library's index: the built dist/index.js in production mode, lib/index.ts in dev mode, or
- * another copy for A/B runs), BENCH_AUTO_PIPELINING=1, BENCH_DATABASE_URL (MFA records in a
+ * another copy for A/B runs), BENCH_AUTO_PIPELINING=0 (auto-pipelining off), BENCH_DATABASE_URL (MFA records in a
  * PostgresStore on that database instead of the RedisStore; sessions stay in Redis),
  * BENCH_REDIS_CLUSTER (comma-separated ports of Redis Cluster nodes: sessions and records on the
  * cluster through one ioredis Cluster client, instead of REDIS_PORT). Forked by server-workers.ts,
@@ -51,8 +51,9 @@ const host = process.env.BENCH_HOST ?? '127.0.0.1';
 
 // Configured as the README recommends: fail fast, never queue or replay.
 const failFast = { maxRetriesPerRequest: 1, autoResendUnfulfilledCommands: false };
-// Off by default, as in the README; `--auto-pipelining` measures what it changes.
-const enableAutoPipelining = process.env.BENCH_AUTO_PIPELINING === '1';
+// On, as the README recommends (the commands of one tick leave in one write); BENCH_AUTO_PIPELINING=0
+// (`--no-auto-pipelining`, or B of `--compare-auto-pipelining`) measures what it changes.
+const enableAutoPipelining = process.env.BENCH_AUTO_PIPELINING !== '0';
 // BENCH_REDIS_CLUSTER: sessions and MFA records on a Redis Cluster (one ioredis Cluster client for both).
 const clusterPorts = process.env.BENCH_REDIS_CLUSTER?.split(',').filter(Boolean).map(Number) ?? [];
 const redis: Redis | Cluster =

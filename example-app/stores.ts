@@ -35,6 +35,7 @@ export async function openStores(
   const redis = new Redis(redisUrl, {
     enableOfflineQueue: false,
     maxRetriesPerRequest: 1,
+    enableAutoPipelining: true,
     connectTimeout: 2000,
     lazyConnect: true,
   });
