@@ -1,7 +1,7 @@
 import type { MfaCore } from './core.js';
 import { maskEmail, maskPhone } from './delivery/mask.js';
 import { codeKeys } from './factors/email-sms/code-keys.js';
-import { phoneContext } from './factors/email-sms/sms-routes.js';
+import { phoneContext } from './factors/email-sms/phone-record.js';
 import { type PasskeySummary, passkeyRecords, summarize } from './factors/webauthn/passkey-records.js';
 import { type FactorName, keys } from './keys.js';
 import type { MfaUser } from './options.js';

@@ -4,6 +4,7 @@ import { MfaError } from './errors.js';
 import { passkeyRecords, summarize } from './factors/webauthn/passkey-records.js';
 import { phishingResistant } from './guard/factor-strength.js';
 import { keys } from './keys.js';
+import { pendingStatus } from './pending-status.js';
 import { signInStage, stateFor } from './session.js';
 import { deviceToken } from './trusted-devices/trusted-device-routes.js';
 
@@ -24,14 +25,15 @@ function maxAgeOf(value: unknown, fallback: number): number {
 
 /**
  * `GET /`: everything a client needs to draw an account page: factors, passkeys, backup codes left,
- * locks, whether the session counts as verified for a given maxAge (and until when), recovery.
+ * locks, whether the session counts as verified for a given maxAge (and until when), recovery, and
+ * the setups and codes this session has in progress.
  */
 export function statusRoute(core: MfaCore): RequestHandler {
   return async (req, res) => {
     const maxAgeMs = maxAgeOf(req.query.maxAgeMs, core.config.freshMaxAgeMs);
     const who = core.actor(req, { allowRecovery: true, allowPending: true });
     const token = deviceToken(core, req);
-    const [factors, remaining, passkeys, lockStates, devices, currentDevice] = await Promise.all([
+    const [factors, remaining, passkeys, lockStates, devices, currentDevice, pending] = await Promise.all([
       // An unfinished sign-in lists what can complete it.
       who.stage === 'pending' ? core.signInFactors(who.userId, who.user) : core.factors(who.userId, who.user),
       core.store.countSet(keys.backupCodes(who.userId)),
@@ -41,6 +43,8 @@ export function statusRoute(core: MfaCore): RequestHandler {
       // Only a signed-in user sees (and may revoke) their remembered devices.
       core.devices && !who.stage && !who.recovery ? core.devices.list(who.userId, core.now()) : undefined,
       core.devices && token && !who.stage ? core.devices.idOf(who.userId, token) : undefined,
+      // What this session started and can still finish, so a page that reloads resumes it.
+      pendingStatus(core, req, who),
     ]);
     // A lock on every factor the user has, and on any other that is locked (e.g. a setup that failed too often).
     const locks: Record<string, { locked: boolean; until: number | null; failures: number }> = {};
@@ -74,6 +78,7 @@ export function statusRoute(core: MfaCore): RequestHandler {
       recovery: who.recovery ? { until: state?.recovery?.until ?? null } : null,
       // `pending`: the sign-in waits for one of `factors`; `enrol`: for a first factor to be set up.
       signIn: who.stage ? { stage: who.stage, until: signInStage(req, core.now())?.until ?? null } : null,
+      pending,
       ...(devices ? { trustedDevices: devices.map((d) => ({ ...d, current: d.id === currentDevice })) } : {}),
       ...(passkeys ? { passkeys: passkeys.map(summarize) } : {}),
     });

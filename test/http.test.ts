@@ -118,6 +118,7 @@ test('GET / describes the account for its page', async () => {
     phishingResistant: [],
     recovery: null,
     signIn: null,
+    pending: { totpSetup: null, phoneSetup: null, emailCode: null, smsCode: null },
   });
   await supertest(t.app).get('/auth/mfa/').expect(401);
 });

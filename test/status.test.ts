@@ -146,6 +146,7 @@ describe('GET / (status)', () => {
       phishingResistant: [],
       recovery: { until: res.body.recovery.until },
       signIn: null,
+      pending: { totpSetup: null, phoneSetup: null, emailCode: null, smsCode: null },
     });
   });
 });

@@ -125,10 +125,18 @@ describe('example app: recovering an account whose factors are lost', () => {
     await page.locator('#totp-secret').waitFor({ state: 'visible' });
     const secret = (await text(page, '#totp-secret')).replaceAll(' ', '');
     assert.notEqual(secret, lostSecret);
-    // A reload mid-setup keeps the same secret and QR code (the one the app may have scanned already).
+    // A reload mid-setup keeps the setup open (the server's status lists it) but never shows the
+    // secret again: the app that scanned it confirms with its code.
     await page.reload();
-    await page.locator('#totp-secret').waitFor({ state: 'visible' });
-    assert.equal((await text(page, '#totp-secret')).replaceAll(' ', ''), secret);
+    await page.locator('#totp-resume').waitFor({ state: 'visible' });
+    assert.ok(await page.locator('#totp-scan').isHidden());
+    assert.equal(await page.locator('#totp-secret').textContent(), '', 'the secret is not on the page');
+    assert.ok(!(await page.content()).includes(secret), 'nor anywhere in it');
+    assert.equal(
+      await page.evaluate(() => JSON.stringify(sessionStorage)).then((s) => s.includes(secret)),
+      false,
+    );
+    assert.ok(await page.getByRole('button', { name: 'Show a new QR code' }).isVisible());
     assert.ok(await page.locator('#totp-setup-start').isHidden());
     await page.locator('#totp-code').fill(totp(secret));
     await page.locator('#totp-confirm').click();

@@ -4,7 +4,6 @@ import { bindFactorSetup, closeTotpSetup, resumeTotpSetup, showBackupCodes } fro
 import { countdown, FACTOR_NAMES } from './feedback.js';
 import { confirmInline } from './inline-step-up.js';
 import { passkeysSupported } from './passkeys.js';
-import { setScope } from './pending.js';
 import { runAction, takeResume } from './step-up.js';
 
 const $ = (id) => document.getElementById(id);
@@ -24,7 +23,6 @@ let stopLockCountdowns = [];
 
 async function loadStatus() {
   const status = await api('GET', '/auth/mfa/');
-  setScope(status.userId);
   const enrolled = status.totp.enrolled;
   const factorNames = status.factors.map((f) => FACTOR_NAMES[f] ?? f);
   $('factor-summary').textContent = factorNames.length > 0 ? factorNames.join(', ') : 'None yet';
@@ -40,7 +38,7 @@ async function loadStatus() {
   $('backup-low').hidden = !status.backupCodes.low;
   // Backup codes back up enrolled factors; email (implicit, never enrolled) does not count.
   const enrolledFactors = status.factors.filter((f) => f !== 'email' && f !== 'backup_codes');
-  const settingUp = !$('totp-setup').hidden || resumeTotpSetup(enrolled);
+  const settingUp = !$('totp-setup').hidden || resumeTotpSetup(status);
   $('totp-setup-start').hidden = enrolled || settingUp;
   $('totp-remove').hidden = !enrolled;
   $('backup-regenerate').hidden = enrolledFactors.length === 0;

@@ -1,5 +1,6 @@
 // Email and SMS codes on the verify page: ask for a code, then type it in. A code sent survives a
-// reload (its form comes back, with the resend countdown), and resending waits instead of failing.
+// reload (the server's status lists it: its form comes back, with the server's resend countdown), and
+// resending waits instead of failing.
 import { api, busy, hide, showError, signInExtras } from './api.js';
 import {
   clearFieldError,
@@ -9,14 +10,12 @@ import {
   lockedUntil,
   showFieldError,
 } from './feedback.js';
-import { forget, recall, remember } from './pending.js';
 import { showLock } from './verify-locks.js';
 
 const $ = (id) => document.getElementById(id);
 const error = $('error');
-/** The server's resend cooldown (30 s): the button counts it down. */
-const RESEND_MS = 30_000;
 
+/** A code sent, as a send answers or the status lists it: `{ sentTo, expiresAt, resendAfter }`. */
 function showSent(channel, sent) {
   const minutes = Math.max(1, Math.round((sent.expiresAt - Date.now()) / 60_000));
   $(`${channel}-sent`).textContent =
@@ -24,14 +23,14 @@ function showSent(channel, sent) {
   $(`${channel}-sent`).hidden = false;
   $(`${channel}-verify-form`).hidden = false;
   $(`${channel}-verify-code`).dataset.expiresAt = String(sent.expiresAt);
-  holdButton($(`${channel}-send`), sent.sentAt + RESEND_MS, 'Send a new code');
+  // `resendAfter` is the server's wait in seconds (its cooldown, or its hourly limit once spent).
+  holdButton($(`${channel}-send`), Date.now() + sent.resendAfter * 1000, 'Send a new code');
 }
 
-/** After a reload: the code this tab asked for, if it still works. */
-export function resumeChannel(channel) {
-  if ($(`${channel}-section`).hidden) return;
-  const sent = recall(`${channel}-code`);
-  if (sent) showSent(channel, sent);
+/** After a reload: the code this session asked for (the status's `pending`), if it still works. */
+export function resumeChannel(channel, sent) {
+  if ($(`${channel}-section`).hidden || !sent) return;
+  showSent(channel, sent);
 }
 
 /** Wires one channel's section: `email` or `sms`; `done()` runs after a successful verification. */
@@ -42,12 +41,7 @@ export function bindChannel(channel, done) {
     hide(error);
     const status = $(`${channel}-sent`);
     try {
-      const sent = {
-        ...(await busy(send, () => api('POST', `/auth/mfa/${channel}/send`))),
-        sentAt: Date.now(),
-      };
-      remember(`${channel}-code`, sent, sent.expiresAt);
-      showSent(channel, sent);
+      showSent(channel, await busy(send, () => api('POST', `/auth/mfa/${channel}/send`)));
       $(`${channel}-verify-code`).value = '';
       $(`${channel}-verify-code`).focus();
     } catch (err) {
@@ -69,16 +63,12 @@ export function bindChannel(channel, done) {
       await busy($(`${channel}-verify-submit`), () =>
         api('POST', `/auth/mfa/${channel}/verify`, { code: input.value, ...signInExtras() }),
       );
-      forget(`${channel}-code`);
       done();
     } catch (err) {
       // A lock is said once, in the section's alert (with the countdown and the other factors).
       if (isLocked(err)) showLock(factor, lockedUntil(err));
       else if (err.code === 'invalid_code') {
-        const sent = recall(`${channel}-code`);
-        // Expired ones are forgotten by recall: a sent code with no entry left has run out.
-        const expiresAt =
-          sent?.expiresAt ?? (input.dataset.expiresAt ? Number(input.dataset.expiresAt) : undefined);
+        const expiresAt = input.dataset.expiresAt ? Number(input.dataset.expiresAt) : undefined;
         showFieldError(input, codeErrorText(err, { factor, expiresAt }));
       } else showError(error, err);
     }

@@ -1,18 +1,13 @@
 // The setup steps the account page and the recovery page share: an authenticator app, a passkey, a
 // phone for text message codes, and the backup codes a first factor brings. Both pages use the same
-// element ids. Steps in progress survive a reload (pending.js): the QR code being scanned and the
-// phone waiting for its code.
-import { api } from './api.js';
+// element ids. Steps in progress survive a reload because the server's status lists them (`pending`):
+// an authenticator app being added (confirmed with its code; the QR code itself is shown only once)
+// and the phone waiting for its code.
+import { api, formatTime } from './api.js';
 import { clearFieldError, codeErrorText, holdButton, isLocked, showFieldError } from './feedback.js';
 import { addPasskey } from './passkeys.js';
-import { forget, recall, remember } from './pending.js';
 
 const $ = (id) => document.getElementById(id);
-/** The server keeps a pending secret 10 minutes (totp.pendingTtlMs): the page forgets it with it. */
-const TOTP_PENDING_MS = 10 * 60_000;
-const PHONE_PENDING_MS = 10 * 60_000;
-/** The send cooldown (codes.resendCooldownMs): a new code waits this long after the last one. */
-const RESEND_MS = 30_000;
 
 /**
  * Wires the authenticator app setup, "add a passkey" and the backup codes panel: `run(button, fn,
@@ -21,6 +16,10 @@ const RESEND_MS = 30_000;
  */
 export function bindFactorSetup(run, reload) {
   $('totp-setup-start').addEventListener('click', (event) =>
+    run(event.currentTarget, startTotpSetup, 'totp-setup'),
+  );
+  // After a reload the QR code is gone (the server shows a secret once): a new setup shows a new one.
+  $('totp-restart').addEventListener('click', (event) =>
     run(event.currentTarget, startTotpSetup, 'totp-setup'),
   );
   $('totp-confirm-form').addEventListener('submit', (event) => {
@@ -119,7 +118,6 @@ export function showBackupCodes(codes) {
 /** Asks for a new authenticator app secret and shows it, as a QR code, a link and as text. */
 async function startTotpSetup() {
   const setup = await api('POST', '/auth/mfa/totp/setup');
-  remember('totp-setup', setup, Date.now() + TOTP_PENDING_MS);
   showTotpSetup(setup);
   $('totp-code').value = '';
   $('totp-code').focus();
@@ -135,19 +133,25 @@ function showTotpSetup({ secret, uri, qrCode }) {
   $('totp-secret').dataset.secret = secret;
   $('totp-uri').href = uri;
   $('totp-copy-feedback').textContent = '';
+  $('totp-scan').hidden = false;
+  $('totp-resume').hidden = true;
   $('totp-setup').hidden = false;
   $('totp-setup-start').hidden = true;
 }
 
-/** After a reload: shows the setup still in progress (same secret, same QR), if any. */
-export function resumeTotpSetup(enrolled) {
-  const setup = recall('totp-setup');
-  if (!setup) return false;
-  if (enrolled) {
-    forget('totp-setup');
-    return false;
-  }
-  showTotpSetup(setup);
+/**
+ * After a reload: the setup this session started (`status.pending.totpSetup`), if it is still open.
+ * The server never shows its secret again, so the page asks for the code of the app that scanned it,
+ * or offers a new QR code. Returns whether a setup is shown.
+ */
+export function resumeTotpSetup(status) {
+  const pending = status.pending?.totpSetup;
+  if (status.totp.enrolled || !pending) return false;
+  $('totp-resume-until').textContent = formatTime(pending.expiresAt);
+  $('totp-scan').hidden = true;
+  $('totp-resume').hidden = false;
+  $('totp-setup').hidden = false;
+  $('totp-setup-start').hidden = true;
   return true;
 }
 
@@ -174,10 +178,10 @@ async function confirmTotpSetup() {
   showBackupCodes(result.backupCodes);
 }
 
-/** Hides the authenticator app setup and forgets the secret it showed. */
+/** Hides the authenticator app setup and the secret it showed. */
 export function closeTotpSetup() {
-  forget('totp-setup');
   $('totp-setup').hidden = true;
+  $('totp-resume').hidden = true;
   $('totp-secret').textContent = '';
   delete $('totp-secret').dataset.secret;
   $('totp-uri').href = '#totp-setup';
@@ -200,9 +204,9 @@ async function addNamedPasskey() {
 export async function startPhoneSetup() {
   const input = $('sms-phone');
   clearFieldError(input);
-  let phone;
+  let sent;
   try {
-    ({ phone } = await api('POST', '/auth/mfa/sms/setup', { phone: input.value }));
+    sent = await api('POST', '/auth/mfa/sms/setup', { phone: input.value });
   } catch (err) {
     if (isLocked(err) && err.body?.retryAfter) {
       holdButton($('sms-setup-submit'), Date.now() + err.body.retryAfter * 1000);
@@ -215,24 +219,32 @@ export async function startPhoneSetup() {
     }
     throw err;
   }
-  remember('sms-setup', { phone, sentAt: Date.now() }, Date.now() + PHONE_PENDING_MS);
-  openPhoneConfirm(phone, Date.now());
+  openPhoneConfirm(sent);
   $('sms-confirm-code').value = '';
   $('sms-confirm-code').focus();
-  return phone;
+  return sent.phone;
 }
 
-function openPhoneConfirm(phone, sentAt) {
+/** When the confirmation code on screen runs out (for the "expired" wording). */
+let phoneExpiresAt;
+
+/** `{ phone, expiresAt, resendAfter }`: as the setup answers, or the status lists it after a reload. */
+function openPhoneConfirm({ phone, expiresAt, resendAfter }) {
+  phoneExpiresAt = expiresAt;
   $('sms-confirm-form').hidden = false;
   $('sms-confirm-to').textContent = `We texted a code to ${phone}.`;
-  holdButton($('sms-setup-submit'), sentAt + RESEND_MS, 'Text me a new code');
+  // The server's wait before another text (`resendAfter`, seconds), not a guess of the page's.
+  holdButton($('sms-setup-submit'), Date.now() + resendAfter * 1000, 'Text me a new code');
 }
 
-/** After a reload: the phone still waiting for its code, if any; resolves to its number. */
-export function resumePhoneSetup() {
-  const pending = recall('sms-setup');
+/**
+ * After a reload: the number this session is confirming (`status.pending.phoneSetup`, masked), if any;
+ * returns it.
+ */
+export function resumePhoneSetup(status) {
+  const pending = status.pending?.phoneSetup;
   if (!pending) return undefined;
-  openPhoneConfirm(pending.phone, pending.sentAt);
+  openPhoneConfirm(pending);
   return pending.phone;
 }
 
@@ -245,22 +257,17 @@ export async function confirmPhone() {
     result = await api('POST', '/auth/mfa/sms/confirm', { code: input.value });
   } catch (err) {
     if (err.code === 'invalid_code' || isLocked(err)) {
-      const pending = recall('sms-setup');
-      showFieldError(
-        input,
-        codeErrorText(err, { factor: 'sms', expiresAt: pending && pending.sentAt + PHONE_PENDING_MS }),
-      );
+      showFieldError(input, codeErrorText(err, { factor: 'sms', expiresAt: phoneExpiresAt }));
       return undefined;
     }
     throw err;
   }
-  forget('sms-setup');
   cancelPhoneSetup();
   return result;
 }
 
 export function cancelPhoneSetup() {
-  forget('sms-setup');
+  phoneExpiresAt = undefined;
   $('sms-confirm-form').hidden = true;
   $('sms-phone').value = '';
   clearFieldError($('sms-confirm-code'));

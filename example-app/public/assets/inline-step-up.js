@@ -3,20 +3,25 @@
 // address), a dialog asks for it right there and the change goes on. Anything else goes to the verify page.
 import { api, busy } from './api.js';
 import { clearFieldError, codeErrorText, holdButton, isLocked, showFieldError } from './feedback.js';
-import { forget, recall, remember } from './pending.js';
 
 const $ = (id) => document.getElementById(id);
-const RESEND_MS = 30_000;
+
+/** The email code this session already asked for (the status's `pending`), so reopening finds it. */
+const pendingEmailCode = () =>
+  api('GET', '/auth/mfa/').then(
+    (status) => status.pending?.emailCode ?? null,
+    () => null,
+  );
 
 /**
  * Resolves to true once the dialog verified the session, false when it cannot help or the user asks for
  * another way (the verify page), null when the user closed it. `err.body.factors` is what the guard
  * said the user can use.
  */
-export function confirmInline(err) {
+export async function confirmInline(err) {
   const factors = err.body?.factors ?? [];
   const method = factors.includes('totp') ? 'totp' : factors.includes('email') ? 'email' : undefined;
-  if (!method) return Promise.resolve(false);
+  if (!method) return false;
   const dialog = $('step-up');
   const form = $('step-up-form');
   const input = $('step-up-code');
@@ -31,10 +36,12 @@ export function confirmInline(err) {
       ? 'This change needs a recent second factor: enter a code from your authenticator app.'
       : 'This change needs a recent second factor. We email a code to the address on your account.';
   send.hidden = method !== 'email';
-  const pending = method === 'email' ? recall('email-code') : undefined;
+  const pending = method === 'email' ? await pendingEmailCode() : null;
   form.hidden = method === 'email' && !pending;
   sent.textContent = pending ? `We sent a code to ${pending.sentTo}.` : '';
-  if (pending) holdButton(send, pending.sentAt + RESEND_MS, 'Email me a new code');
+  // The server's wait before another send (`resendAfter`, seconds), not a guess of the page's.
+  if (pending) holdButton(send, Date.now() + pending.resendAfter * 1000, 'Email me a new code');
+  let expiresAt = pending?.expiresAt;
 
   return new Promise((resolve) => {
     const abort = new AbortController();
@@ -48,10 +55,10 @@ export function confirmInline(err) {
       async () => {
         try {
           const result = await busy(send, () => api('POST', '/auth/mfa/email/send'));
-          remember('email-code', { ...result, sentAt: Date.now() }, result.expiresAt);
+          expiresAt = result.expiresAt;
           sent.textContent = `We sent a code to ${result.sentTo}. It works for about ${Math.round((result.expiresAt - Date.now()) / 60_000)} minutes.`;
           form.hidden = false;
-          holdButton(send, Date.now() + RESEND_MS, 'Email me a new code');
+          holdButton(send, Date.now() + result.resendAfter * 1000, 'Email me a new code');
           input.focus();
         } catch (e) {
           if (isLocked(e) && e.body?.retryAfter) holdButton(send, Date.now() + e.body.retryAfter * 1000);
@@ -69,11 +76,9 @@ export function confirmInline(err) {
           await busy($('step-up-submit'), () =>
             api('POST', `/auth/mfa/${method}/verify`, { code: input.value }),
           );
-          if (method === 'email') forget('email-code');
           finish(true);
         } catch (e) {
-          const code = method === 'email' ? recall('email-code') : undefined;
-          showFieldError(input, codeErrorText(e, { factor: method, expiresAt: code?.expiresAt }));
+          showFieldError(input, codeErrorText(e, { factor: method, expiresAt }));
         }
       },
       { signal: abort.signal },

@@ -1,6 +1,8 @@
-// What a flow is in the middle of (a code just sent, a QR code being scanned, a recovery step), kept in
-// this tab's sessionStorage so a reload carries on instead of starting over. Each entry belongs to one
-// user and expires with what it describes; nothing here is trusted by the server.
+// The recovery page's first step (a recovery code emailed), kept in this tab's sessionStorage so a
+// reload carries on instead of starting over: before the code is redeemed there is no session for the
+// server to describe. What a session has in progress (setups, codes sent) the server's status lists
+// instead (`pending`). Each entry belongs to one scope and expires with what it describes; nothing
+// here is trusted by the server.
 const PREFIX = 'mfa-example:';
 let scope = 'anonymous';
 

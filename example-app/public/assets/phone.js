@@ -2,7 +2,6 @@
 import { api, showError } from './api.js';
 import { cancelPhoneSetup, confirmPhone, resumePhoneSetup, startPhoneSetup } from './factor-setup.js';
 import { confirmInline } from './inline-step-up.js';
-import { setScope } from './pending.js';
 import { runAction } from './step-up.js';
 
 const $ = (id) => document.getElementById(id);
@@ -21,18 +20,18 @@ async function load() {
     api('GET', '/auth/mfa/sms').catch((err) => (err.status === 404 ? null : Promise.reject(err))),
     api('GET', '/api/me'),
   ]);
-  setScope(status.userId);
   const email = status.factors.includes('email');
   $('email-codes').hidden = !email;
   $('email-codes-to').textContent = me.user.email;
   $('sms-card').hidden = sms === null;
   $('codes-card').hidden = !email && sms === null;
-  if (!sms) return;
+  if (!sms) return status;
   $('sms-status').textContent = sms.enrolled ? `On, to ${sms.phone}` : 'Off';
   $('sms-remove').hidden = !sms.enrolled;
   $('sms-setup-submit').dataset.label = sms.enrolled ? 'Change number' : 'Text me a code';
   if (!$('sms-setup-submit').disabled)
     $('sms-setup-submit').textContent = $('sms-setup-submit').dataset.label;
+  return status;
 }
 
 const setUpPhone = () =>
@@ -82,8 +81,8 @@ $('sms-remove').addEventListener('click', (event) => {
 });
 
 try {
-  await load();
-  const pending = resumePhoneSetup();
+  // A number this session is confirming comes back after a reload, with the server's resend wait.
+  const pending = resumePhoneSetup(await load());
   if (pending) $('sms-status').textContent = `We texted a code to ${pending}`;
 } catch (err) {
   if (err.status !== 401) showError(error, err);

@@ -1,6 +1,7 @@
 // "Lost your second factor?": a recovery code by email, then a limited session that can only set up
 // new factors. The session has no signed-in user: it ends with a normal sign-in. Each step survives
-// a reload: the code step is kept in this tab (pending.js), the enrolment step is the server's session.
+// a reload: the code step is kept in this tab (pending.js: before the code there is no session for
+// the server to describe), the enrolment step, setups in progress included, is the server's status.
 import { ApiError, api, busy, formatTime, hide, showError } from './api.js';
 import { getFeatures, showDevOutbox } from './dev-outbox.js';
 import {
@@ -28,6 +29,8 @@ const NAMES = {
 const CODE_TTL_MS = 15 * 60_000;
 const RESEND_MS = 30_000;
 let email = '';
+/** The last status of the recovery session (its `pending` resumes a phone being confirmed). */
+let lastStatus;
 
 async function run(button, fn) {
   hide(error);
@@ -122,11 +125,12 @@ async function showEnrolment() {
 async function loadStatus() {
   const status = await api('GET', '/auth/mfa/');
   if (!status.recovery) return false;
+  lastStatus = status;
   setScope(`recovery:${status.userId}`);
   $('recover-until').textContent = formatTime(status.recovery.until);
   const added = status.factors.filter((f) => f in NAMES).map((f) => NAMES[f]);
   $('recover-factors').textContent = added.length > 0 ? added.join(', ') : 'none';
-  const settingUp = !$('totp-setup').hidden || resumeTotpSetup(status.totp.enrolled);
+  const settingUp = !$('totp-setup').hidden || resumeTotpSetup(status);
   $('totp-setup-start').hidden = status.totp.enrolled || settingUp;
   $('passkey-add-form').hidden = status.passkeys === undefined || !passkeysSupported();
   return true;
@@ -172,7 +176,7 @@ try {
   } else if (await loadStatus().catch(() => false)) {
     // A reload during recovery: carry on where the user was.
     await showEnrolment();
-    if (resumePhoneSetup()) $('sms-confirm-code').focus();
+    if (resumePhoneSetup(lastStatus)) $('sms-confirm-code').focus();
   } else {
     const pending = recall('recovery');
     if (pending) {

@@ -3,7 +3,6 @@ import { bindChannel, resumeChannel } from './codes.js';
 import { getFeatures, showDevOutbox } from './dev-outbox.js';
 import { clearFieldError, codeErrorText, isLocked, lockedUntil, showFieldError } from './feedback.js';
 import { verifyWithPasskey } from './passkeys.js';
-import { setScope } from './pending.js';
 import { goBackVerified, returnTarget } from './step-up.js';
 import { showLock } from './verify-locks.js';
 
@@ -69,8 +68,7 @@ getFeatures()
 showDevOutbox(['nav-outbox', 'email-outbox', 'sms-outbox']);
 
 try {
-  const { userId, factors, signIn, locks } = await api('GET', '/auth/mfa/');
-  setScope(userId);
+  const { factors, signIn, locks, pending } = await api('GET', '/auth/mfa/');
   if (signIn?.stage === 'pending') {
     // The password was right; this page finishes the sign-in.
     $('verify-title').textContent = 'Finish signing in';
@@ -94,8 +92,9 @@ try {
   $('email-section').hidden = !factors.includes('email');
   $('sms-section').hidden = !factors.includes('sms');
   $('no-factors').hidden = factors.length > 0;
-  resumeChannel('email');
-  resumeChannel('sms');
+  // Codes this session asked for and has not used: the server says where, until when, and the resend wait.
+  resumeChannel('email', pending.emailCode);
+  resumeChannel('sms', pending.smsCode);
   // Locks the server remembers (a reload does not forget them): named, counting down, others offered.
   for (const [factor, lock] of Object.entries(locks)) if (lock.locked) showLock(factor, lock.until);
   if (backup && !totp && !passkey) $('backup-details').open = true;

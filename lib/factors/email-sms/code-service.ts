@@ -7,17 +7,12 @@ import { keys } from '../../keys.js';
 import { limitedAttempt, tooManyAttempts } from '../../limits.js';
 import type { AttemptAction } from '../../stores/store.js';
 import { HOUR } from '../../time.js';
-import { type Channel, type CodePurpose, codeKeys } from './code-keys.js';
+import { codeKeys } from './code-keys.js';
+import { type CodeTarget, codeRecords, expiresAtOf } from './code-record.js';
 import type { CodeMessageValues } from './messages.js';
 import { generateCode, normalizeCode } from './one-time-code.js';
 
-/** Who a code is for, what for, and where it goes (the normalised address or E.164 number). */
-export interface CodeTarget {
-  userId: string;
-  channel: Channel;
-  purpose: CodePurpose;
-  destination: string;
-}
+export type { CodeTarget } from './code-record.js';
 
 const waitError = (retryAfterMs: number, sentence: string) => {
   const retryAfter = Math.max(1, Math.ceil(retryAfterMs / 1000));
@@ -32,9 +27,7 @@ const waitError = (retryAfterMs: number, sentence: string) => {
 export function createCodeService(core: MfaCore) {
   const { store, keyring, config } = core;
   const { codes } = config;
-
-  const context = (t: CodeTarget, sessionId: string, expiresAt: number) =>
-    `code:${t.channel}:${t.purpose}:${t.userId}:${sessionId}:${t.destination}:${expiresAt}`;
+  const records = codeRecords(keyring);
 
   /** One more send on an "at most `limit` per window" counter; refused with 429 when spent. */
   async function spend(failKey: string, limit: number, windowMs: number, sentence: string): Promise<void> {
@@ -94,7 +87,7 @@ export function createCodeService(core: MfaCore) {
       expiresInMinutes: Math.ceil(codes.ttlMs / 60_000),
     });
     const key = codeKeys.code(t.userId, t.channel, t.purpose);
-    const stored = `${expiresAt}.${keyring.hash(context(t, req.sessionID, expiresAt), code)}`;
+    const stored = records.create(t, req.sessionID, code, expiresAt);
     await store.set(key, stored, codes.ttlMs);
     await store.delete(codeKeys.tries(t.userId, t.channel, t.purpose));
     try {
@@ -126,18 +119,12 @@ export function createCodeService(core: MfaCore) {
   async function redeem(req: Request, t: CodeTarget, input: string): Promise<void> {
     const key = codeKeys.code(t.userId, t.channel, t.purpose);
     const stored = await store.get(key);
-    const expiresAt = stored === null ? Number.NaN : Number(stored.slice(0, stored.indexOf('.')));
+    const expiresAt = expiresAtOf(stored);
     const live = stored !== null && Number.isFinite(expiresAt) && core.now() < expiresAt;
     const code = normalizeCode(input, codes.length);
     const action: AttemptAction =
       live && code !== null
-        ? {
-            kind: 'take',
-            key,
-            values: keyring
-              .hashes(context(t, req.sessionID, expiresAt), code)
-              .map((hash) => `${expiresAt}.${hash}`),
-          }
+        ? { kind: 'take', key, values: records.candidates(t, req.sessionID, code, expiresAt) }
         : { kind: 'check', ok: false };
     try {
       await limitedAttempt(config, core.emit, req, t.userId, t.channel, action);

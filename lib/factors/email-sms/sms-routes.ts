@@ -10,23 +10,14 @@ import { parseBody } from '../../http.js';
 import { codeKeys, smsRecordKeys } from './code-keys.js';
 import { type CodeTarget, createCodeService } from './code-service.js';
 import { parsePhone, phoneLibrary } from './phone.js';
+import { type PhoneKind, phoneContext, readPhoneRecord, type StoredPhone } from './phone-record.js';
 import { createMessageRenderer } from './render-message.js';
-
-/** A phone number at rest: encrypted (it is personal data), bound to the user by the cipher's context. */
-interface StoredPhone {
-  phone: string;
-  createdAt?: number;
-  expiresAt?: number;
-}
 
 const phoneBody = z.object({
   phone: z
     .string({ error: 'send the number as a JSON string, like { "phone": "+14155552671" }.' })
     .max(32, { error: 'a phone number is at most 32 characters.' }),
 });
-
-/** What a stored number's encryption is bound to: its state and its user. */
-export const phoneContext = (kind: 'bound' | 'pending', userId: string) => `sms-phone:${kind}:${userId}`;
 
 /**
  * `/sms`: bind a phone number by proving it receives a code (setup, confirm), then use it as a
@@ -44,12 +35,9 @@ export function smsRoutes(core: MfaCore): Router {
   const context = phoneContext;
   const resendAfter = Math.ceil(config.codes.resendCooldownMs / 1000);
 
-  async function read(kind: 'bound' | 'pending', userId: string) {
+  async function read(kind: PhoneKind, userId: string) {
     const raw = await store.get(kind === 'bound' ? codeKeys.phone(userId) : codeKeys.pendingPhone(userId));
-    if (raw === null) return undefined;
-    const record = JSON.parse(raw) as StoredPhone;
-    if (record.expiresAt !== undefined && record.expiresAt <= core.now()) return undefined;
-    return { record, phone: keyring.decrypt(record.phone, context(kind, userId)) };
+    return readPhoneRecord(keyring, raw, kind, userId, core.now());
   }
 
   async function boundPhone(userId: string) {

@@ -7,13 +7,8 @@ import { withReturnTo } from '../../guard/return-to.js';
 import { parseBody } from '../../http.js';
 import { keys } from '../../keys.js';
 import { limitedAttempt } from '../../limits.js';
+import { type StoredSecret, setupSessionTag } from './pending-setup.js';
 import { generateTotpSecret, matchTotpStep, normalizeTotpCode, totpUri } from './totp.js';
-
-interface StoredSecret {
-  secret: string;
-  createdAt?: number;
-  expiresAt?: number;
-}
 
 let qrcode: Promise<typeof import('qrcode')> | undefined;
 /** qrcode, loaded once on the first setup: an app pays for it only when someone sets up TOTP. */
@@ -76,10 +71,12 @@ export function totpRoutes(core: MfaCore): Router {
     await core.requireFresh(req, who);
     const secret = generateTotpSecret();
     const now = core.now();
-    // Pending secrets wait in the store, encrypted: the session is plaintext in Redis.
+    // Pending secrets wait in the store, encrypted: the session is plaintext in Redis. The session
+    // tag lets this session's status say a setup is in progress (never the secret, see pending-setup.ts).
     const pending: StoredSecret = {
       secret: keyring.encrypt(secret, context(who.userId)),
       expiresAt: now + config.totp.pendingTtlMs,
+      session: setupSessionTag(core, req, who.userId),
     };
     await store.set(keys.totpPending(who.userId), JSON.stringify(pending), config.totp.pendingTtlMs);
     const label = who.user?.email ?? who.user?.name ?? who.userId;
