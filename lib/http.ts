@@ -1,6 +1,6 @@
 import express, { type ErrorRequestHandler, type RequestHandler, type Response } from 'express';
-import type { z } from 'zod';
 import { MfaError } from './errors.js';
+import type { LazySchema } from './lazy-schema.js';
 import { StoreUnavailableError } from './stores/store.js';
 
 /** Answers an MfaError in the contract's shape, with `Retry-After` when it says when to retry. */
@@ -83,8 +83,8 @@ export function errorHandler(report: (error: unknown) => void): ErrorRequestHand
 }
 
 /** Parses a body with a zod schema; a mismatch is a 400 whose message names the field. */
-export function parseBody<T extends z.ZodType>(schema: T, body: unknown): z.infer<T> {
-  const result = schema.safeParse(body ?? {});
+export async function parseBody<T>(lazy: LazySchema<T>, body: unknown): Promise<T> {
+  const result = (await lazy.get()).safeParse(body ?? {});
   if (result.success) return result.data;
   const issue = result.error.issues[0];
   const field = issue && issue.path.length > 0 ? `\`${issue.path.join('.')}\`: ` : '';

@@ -3,7 +3,7 @@ import { execFileSync } from 'node:child_process';
 import { test } from 'node:test';
 
 const root = new URL('..', import.meta.url).pathname;
-const HEAVY = ['@simplewebauthn/server', 'qrcode', 'libphonenumber-js'];
+const HEAVY = ['@simplewebauthn/server', 'qrcode', 'libphonenumber-js', 'zod'];
 
 /**
  * Runs `body` in a fresh Node process (sources through tsx) and lists which of the heavy optional
@@ -41,7 +41,7 @@ function heavyLoadedBy(body: string): string[] {
 
 const base = `{ issuer: 'Acme', store: new lib.MemoryStore(), secret: 'x'.repeat(32), getUser: () => undefined }`;
 
-test('importing the package and creating it with passkeys and SMS off loads none of SimpleWebAuthn, qrcode, libphonenumber', () => {
+test('importing the package and creating it with passkeys and SMS off loads none of SimpleWebAuthn, qrcode, libphonenumber, zod', () => {
   assert.deepEqual(heavyLoadedBy(`lib.createMfa(${base});`), []);
 });
 
@@ -50,4 +50,21 @@ test('passkeys and SMS configured load their libraries when createMfa runs (so t
     webauthn: { rpId: 'localhost', origin: 'http://localhost:3000' },
     sms: lib.outboxSms({ log: false }) });`;
   assert.deepEqual(heavyLoadedBy(configured), ['@simplewebauthn/server', 'libphonenumber-js']);
+});
+
+test('zod, which checks request bodies, loads with the first body a route parses', () => {
+  const firstRequest = `const express = (await import('express')).default;
+    const session = (await import('express-session')).default;
+    const mfa = lib.createMfa(${base});
+    const app = express();
+    app.use(session({ secret: 's', resave: false, saveUninitialized: false }));
+    app.use('/auth/mfa', mfa.router);
+    const server = app.listen(0);
+    await new Promise((r) => server.once('listening', r));
+    const res = await fetch('http://127.0.0.1:' + server.address().port + '/auth/mfa/totp/verify', {
+      method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"code":5}',
+    });
+    if (res.status !== 400) throw new Error('expected 400 for a code that is no string, got ' + res.status);
+    server.close();`;
+  assert.deepEqual(heavyLoadedBy(firstRequest), ['zod']);
 });

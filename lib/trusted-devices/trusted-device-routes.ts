@@ -35,7 +35,7 @@ export function trustedDeviceRoutes(core: MfaCore): Router {
   });
 
   router.delete('/:id', async (req, res) => {
-    parseBody(emptyBody, req.body);
+    await parseBody(emptyBody, req.body);
     const who = core.actor(req, { allowRecovery: false });
     const id = String(req.params.id);
     if (!/^[A-Za-z0-9_-]{1,32}$/.test(id) || !(await devices.revoke(who.userId, id, core.now()))) {
@@ -49,7 +49,7 @@ export function trustedDeviceRoutes(core: MfaCore): Router {
   });
 
   router.delete('/', async (req, res) => {
-    parseBody(emptyBody, req.body);
+    await parseBody(emptyBody, req.body);
     const who = core.actor(req, { allowRecovery: false });
     const revoked = await devices.revokeAll(who.userId, core.now());
     clearDeviceCookie(req, res, cookieName);

@@ -14,7 +14,7 @@ export function backupCodeRoutes(core: MfaCore): Router {
   const router = asyncRouter();
 
   router.post('/verify', async (req, res) => {
-    const { code, rememberDevice } = parseBody(codeBody, req.body);
+    const { code, rememberDevice } = await parseBody(codeBody, req.body);
     const who = core.actor(req, { allowRecovery: false, allowPending: true });
     const setKey = keys.backupCodes(who.userId);
     if ((await store.countSet(setKey)) === 0) {
@@ -47,7 +47,7 @@ export function backupCodeRoutes(core: MfaCore): Router {
   });
 
   router.post('/', async (req, res) => {
-    parseBody(emptyBody, req.body);
+    await parseBody(emptyBody, req.body);
     const who = core.actor(req, { allowRecovery: true });
     const factors = await core.enrolledFactors(who.userId, who.user);
     if (factors.length === 0) {

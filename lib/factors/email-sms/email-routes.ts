@@ -40,7 +40,7 @@ export function emailRoutes(core: MfaCore): Router {
   }
 
   router.post('/send', async (req, res) => {
-    parseBody(emptyBody, req.body);
+    await parseBody(emptyBody, req.body);
     const { who, address, t } = target(req);
     const { expiresAt } = await codes.send(req, t, (values) => ({
       to: address,
@@ -55,7 +55,7 @@ export function emailRoutes(core: MfaCore): Router {
   });
 
   router.post('/verify', async (req, res) => {
-    const { code, rememberDevice } = parseBody(codeBody, req.body);
+    const { code, rememberDevice } = await parseBody(codeBody, req.body);
     const { who, t } = target(req);
     await codes.redeem(req, t, code);
     const outcome = await core.finishVerification(req, res, who, 'email', { rememberDevice });

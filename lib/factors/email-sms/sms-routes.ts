@@ -1,5 +1,4 @@
 import type { Request, Router } from 'express';
-import { z } from 'zod';
 import { asyncRouter } from '../../async-router.js';
 import { codeBody, emptyBody } from '../../bodies.js';
 import type { MfaCore } from '../../core.js';
@@ -7,17 +6,20 @@ import { maskPhone } from '../../delivery/mask.js';
 import { MfaError } from '../../errors.js';
 import { withReturnTo } from '../../guard/return-to.js';
 import { parseBody } from '../../http.js';
+import { lazySchema } from '../../lazy-schema.js';
 import { codeKeys, smsRecordKeys } from './code-keys.js';
 import { type CodeTarget, createCodeService } from './code-service.js';
 import { parsePhone, phoneLibrary } from './phone.js';
 import { type PhoneKind, phoneContext, readPhoneRecord, type StoredPhone } from './phone-record.js';
 import { createMessageRenderer } from './render-message.js';
 
-const phoneBody = z.object({
-  phone: z
-    .string({ error: 'send the number as a JSON string, like { "phone": "+14155552671" }.' })
-    .max(32, { error: 'a phone number is at most 32 characters.' }),
-});
+const phoneBody = lazySchema((z) =>
+  z.object({
+    phone: z
+      .string({ error: 'send the number as a JSON string, like { "phone": "+14155552671" }.' })
+      .max(32, { error: 'a phone number is at most 32 characters.' }),
+  }),
+);
 
 /**
  * `/sms`: bind a phone number by proving it receives a code (setup, confirm), then use it as a
@@ -63,7 +65,7 @@ export function smsRoutes(core: MfaCore): Router {
 
   // Changing the number is binding a new one: the same two steps, under the same fresh-MFA rule.
   router.post('/setup', async (req, res) => {
-    const { phone: input } = parseBody(phoneBody, req.body);
+    const { phone: input } = await parseBody(phoneBody, req.body);
     const phone = parsePhone(input, config.phone.allowedCountries);
     const who = core.actor(req, { allowRecovery: true });
     // Also before sending: a password alone must not be able to text codes to any number.
@@ -87,7 +89,7 @@ export function smsRoutes(core: MfaCore): Router {
   });
 
   router.post('/confirm', async (req, res) => {
-    const { code } = parseBody(codeBody, req.body);
+    const { code } = await parseBody(codeBody, req.body);
     const who = core.actor(req, { allowRecovery: true });
     const pending = await read('pending', who.userId);
     if (!pending) {
@@ -118,7 +120,7 @@ export function smsRoutes(core: MfaCore): Router {
   });
 
   router.post('/send', async (req, res) => {
-    parseBody(emptyBody, req.body);
+    await parseBody(emptyBody, req.body);
     const who = core.actor(req, { allowRecovery: false, allowPending: true });
     const { phone } = await boundPhone(who.userId);
     const { expiresAt } = await codes.send(req, signIn(who.userId, phone), (values) => ({
@@ -129,7 +131,7 @@ export function smsRoutes(core: MfaCore): Router {
   });
 
   router.post('/verify', async (req: Request, res) => {
-    const { code, rememberDevice } = parseBody(codeBody, req.body);
+    const { code, rememberDevice } = await parseBody(codeBody, req.body);
     const who = core.actor(req, { allowRecovery: false, allowPending: true });
     const bound = await boundPhone(who.userId);
     await codes.redeem(req, signIn(who.userId, bound.phone), code);
@@ -147,7 +149,7 @@ export function smsRoutes(core: MfaCore): Router {
   });
 
   router.delete('/', async (req, res) => {
-    parseBody(emptyBody, req.body);
+    await parseBody(emptyBody, req.body);
     const who = core.actor(req, { allowRecovery: false });
     const { phone } = await boundPhone(who.userId);
     await core.requireFresh(req, who);

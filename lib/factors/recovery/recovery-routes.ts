@@ -1,22 +1,25 @@
 import type { Router } from 'express';
-import { z } from 'zod';
 import { asyncRouter } from '../../async-router.js';
 import type { MfaCore } from '../../core.js';
 import { MfaError } from '../../errors.js';
 import { parseBody } from '../../http.js';
+import { lazySchema, type Zod } from '../../lazy-schema.js';
 import { normalizeEmail } from './recovery-code.js';
 import { createRecoveryService } from './recovery-service.js';
 
-const email = z
-  .string({ error: 'send the address as a JSON string, like { "email": "ada@example.com" }.' })
-  .max(320, { error: 'an email address is at most 254 characters.' });
-const startBody = z.object({ email });
-const completeBody = z.object({
-  email,
-  code: z
-    .string({ error: 'send the code as a JSON string, like { "code": "abcd-efgh-jkmn-pqrs" }.' })
-    .max(64, { error: 'a code is at most 64 characters.' }),
-});
+const email = (z: Zod) =>
+  z
+    .string({ error: 'send the address as a JSON string, like { "email": "ada@example.com" }.' })
+    .max(320, { error: 'an email address is at most 254 characters.' });
+const startBody = lazySchema((z) => z.object({ email: email(z) }));
+const completeBody = lazySchema((z) =>
+  z.object({
+    email: email(z),
+    code: z
+      .string({ error: 'send the code as a JSON string, like { "code": "abcd-efgh-jkmn-pqrs" }.' })
+      .max(64, { error: 'a code is at most 64 characters.' }),
+  }),
+);
 
 function address(input: string): string {
   const normal = normalizeEmail(input);
@@ -43,7 +46,7 @@ export function recoveryRoutes(core: MfaCore): Router {
   const service = createRecoveryService(core, recovery);
 
   router.post('/start', async (req, res) => {
-    const { email: input } = parseBody(startBody, req.body);
+    const { email: input } = await parseBody(startBody, req.body);
     const email = address(input);
     await service.admitClient(req);
     // The lookup and the sending run once the answer is out, so neither the answer nor its timing
@@ -55,7 +58,7 @@ export function recoveryRoutes(core: MfaCore): Router {
   });
 
   router.post('/complete', async (req, res) => {
-    const body = parseBody(completeBody, req.body);
+    const body = await parseBody(completeBody, req.body);
     const email = address(body.email);
     if (!req.session) {
       throw new MfaError('unavailable', 'The session store is unavailable. Try again shortly.');

@@ -60,7 +60,7 @@ export function totpRoutes(core: MfaCore): Router {
   }
 
   router.post('/setup', async (req, res) => {
-    parseBody(emptyBody, req.body);
+    await parseBody(emptyBody, req.body);
     const who = core.actor(req, { allowRecovery: true });
     if ((await store.get(keys.totp(who.userId))) !== null) {
       throw new MfaError(
@@ -86,7 +86,7 @@ export function totpRoutes(core: MfaCore): Router {
   });
 
   router.post('/confirm', async (req, res) => {
-    const { code } = parseBody(codeBody, req.body);
+    const { code } = await parseBody(codeBody, req.body);
     const who = core.actor(req, { allowRecovery: true });
     if ((await store.get(keys.totp(who.userId))) !== null) {
       throw new MfaError('already_enrolled', 'An authenticator app is already set up.');
@@ -121,7 +121,7 @@ export function totpRoutes(core: MfaCore): Router {
   });
 
   router.post('/verify', async (req, res) => {
-    const { code, rememberDevice } = parseBody(codeBody, req.body);
+    const { code, rememberDevice } = await parseBody(codeBody, req.body);
     const who = core.actor(req, { allowRecovery: false, allowPending: true });
     const record = await readSecret(keys.totp(who.userId), who.userId);
     if (!record) throw new MfaError('not_enrolled', 'No authenticator app is set up for this account.');
@@ -140,7 +140,7 @@ export function totpRoutes(core: MfaCore): Router {
   });
 
   router.delete('/', async (req, res) => {
-    parseBody(emptyBody, req.body);
+    await parseBody(emptyBody, req.body);
     const who = core.actor(req, { allowRecovery: false });
     if ((await store.get(keys.totp(who.userId))) === null) {
       throw new MfaError('not_enrolled', 'No authenticator app is set up for this account.');

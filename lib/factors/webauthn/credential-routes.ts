@@ -35,7 +35,7 @@ export function credentialRoutes(ctx: WebAuthnContext): Router {
   });
 
   router.patch('/credentials/:id', async (req, res) => {
-    const { name } = parseBody(renameBody, req.body);
+    const { name } = await parseBody(renameBody, req.body);
     const who = core.actor(req, { allowRecovery: false });
     const record = await find(who.userId, req.params.id);
     const renamed = { ...record, name };
@@ -44,7 +44,7 @@ export function credentialRoutes(ctx: WebAuthnContext): Router {
   });
 
   router.delete('/credentials/:id', async (req, res) => {
-    const { confirmLastFactor } = parseBody(removeBody, req.body);
+    const { confirmLastFactor } = await parseBody(removeBody, req.body);
     const who = core.actor(req, { allowRecovery: false });
     const record = await find(who.userId, req.params.id);
     await core.requireFresh(req, who);

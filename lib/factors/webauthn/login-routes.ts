@@ -78,7 +78,7 @@ export function loginRoutes(ctx: WebAuthnContext, onLogin: OnLogin): Router {
   }
 
   router.post('/login/options', async (req, res) => {
-    parseBody(emptyBody, req.body);
+    await parseBody(emptyBody, req.body);
     core.refuseLimited(req);
     // Before the ceremony touches the session: a refused call creates none.
     await admitOptions(req);
@@ -88,7 +88,7 @@ export function loginRoutes(ctx: WebAuthnContext, onLogin: OnLogin): Router {
   });
 
   router.post('/login/verify', async (req, res) => {
-    const { response } = parseBody(assertionBody, req.body);
+    const { response } = await parseBody(assertionBody, req.body);
     core.refuseLimited(req);
     if (!req.session)
       throw new MfaError('unavailable', 'The session store is unavailable. Try again shortly.');

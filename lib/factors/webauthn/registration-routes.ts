@@ -22,7 +22,7 @@ export function registrationRoutes(ctx: WebAuthnContext): Router {
   const router = asyncRouter();
 
   router.post('/register/options', async (req, res) => {
-    parseBody(emptyBody, req.body);
+    await parseBody(emptyBody, req.body);
     const who = core.actor(req, { allowRecovery: true });
     // Adding a factor next to an existing one needs a fresh MFA: a stolen password alone must not do it.
     await core.requireFresh(req, who);
@@ -44,7 +44,7 @@ export function registrationRoutes(ctx: WebAuthnContext): Router {
   });
 
   router.post('/register/verify', async (req, res) => {
-    const body = parseBody(registerBody, req.body);
+    const body = await parseBody(registerBody, req.body);
     const who = core.actor(req, { allowRecovery: true });
     await core.requireFresh(req, who);
     const pending = userChallenge(core, req, who.userId, 'register');

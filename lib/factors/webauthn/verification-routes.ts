@@ -15,7 +15,7 @@ export function verificationRoutes(ctx: WebAuthnContext): Router {
   const router = asyncRouter();
 
   router.post('/verify/options', async (req, res) => {
-    parseBody(emptyBody, req.body);
+    await parseBody(emptyBody, req.body);
     const who = core.actor(req, { allowRecovery: false, allowPending: true });
     const passkeys = await records.list(who.userId);
     if (passkeys.length === 0) throw noPasskeys();
@@ -27,7 +27,7 @@ export function verificationRoutes(ctx: WebAuthnContext): Router {
   });
 
   router.post('/verify/verify', async (req, res) => {
-    const { response, rememberDevice } = parseBody(assertionBody, req.body);
+    const { response, rememberDevice } = await parseBody(assertionBody, req.body);
     const who = core.actor(req, { allowRecovery: false, allowPending: true });
     const pending = userChallenge(core, req, who.userId, 'verify');
     // Only this user's passkeys are looked at: an attacker's own passkey cannot answer the victim's challenge.
