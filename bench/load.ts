@@ -42,7 +42,11 @@ export interface LoadResult {
   capped: boolean;
 }
 
-function header(headers: Record<string, unknown> | undefined, name: string): string | string[] | undefined {
+/** A response header by lower-case name, from autocannon's raw header object. */
+export function header(
+  headers: Record<string, unknown> | undefined,
+  name: string,
+): string | string[] | undefined {
   if (!headers) return undefined;
   for (const [key, value] of Object.entries(headers)) {
     if (key.toLowerCase() === name) return value as string | string[];

@@ -97,21 +97,20 @@ export function emptyResult(name: string): Accumulator {
  * One measured run: settle the server (finish the previous run's work, full GC), snapshot its counters
  * and Redis's, load it, snapshot again, and add the differences to `acc`.
  */
-export async function measureRun(
-  acc: Accumulator,
-  run: {
-    server: ServerProcess;
-    admin: Redis;
-    spec: LoadSpec;
-    connections: number;
-    durationS: number;
-    maxRequests: number | undefined;
-    /** Called just before the load starts (the load generator's own GC). */
-    beforeRun: () => void;
-    /** Called right before and right after the load itself, for readings that must cover it alone. */
-    aroundLoad?: (phase: 'start' | 'end') => void;
-  },
-): Promise<LoadResult> {
+export interface MeasureRunOptions {
+  server: ServerProcess;
+  admin: Redis;
+  spec: LoadSpec;
+  connections: number;
+  durationS: number;
+  maxRequests: number | undefined;
+  /** Called just before the load starts (the load generator's own GC). */
+  beforeRun: () => void;
+  /** Called right before and right after the load itself, for readings that must cover it alone. */
+  aroundLoad?: (phase: 'start' | 'end') => void;
+}
+
+export async function measureRun(acc: Accumulator, run: MeasureRunOptions): Promise<LoadResult> {
   const { server, admin } = run;
   await quiesce(server);
   await server.collectGarbage();

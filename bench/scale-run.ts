@@ -1,6 +1,5 @@
-import type { Redis } from 'ioredis';
-import type { LoadResult, LoadSpec } from './load.js';
-import { emptyResult, measureRun } from './measure.js';
+import type { LoadResult } from './load.js';
+import { emptyResult, type MeasureRunOptions, measureRun } from './measure.js';
 import { type CpuReading, cpuBetween, readCpu } from './scale-cpu.js';
 import { addCpu, noCpu, type ScaleAccumulator } from './scale-report.js';
 import type { Variant } from './scale-variants.js';
@@ -24,15 +23,7 @@ export function scaleAccumulator(variant: string, scenario: string): ScaleAccumu
 export async function scaleRun(
   acc: ScaleAccumulator,
   v: Variant,
-  run: {
-    round: number;
-    admin: Redis;
-    spec: LoadSpec;
-    connections: number;
-    durationS: number;
-    maxRequests: number | undefined;
-    beforeRun: () => void;
-  },
+  run: Omit<MeasureRunOptions, 'server' | 'aroundLoad'> & { round: number },
 ): Promise<LoadResult> {
   // Request counters move only with the load (measureRun settles the server before and after).
   const workersBefore = (await v.server.stats()).workers ?? [];

@@ -1,5 +1,6 @@
 import type { EventEmitter } from 'node:events';
 import autocannon from 'autocannon';
+import { header } from './load.js';
 import type { Kind, Sent, SoakMix } from './soak-mix.js';
 
 export interface MixLoadOptions {
@@ -26,14 +27,6 @@ export interface MixLoadResult {
   timeouts: number;
   /** From the start to the last answer, s. */
   durationS: number;
-}
-
-function header(headers: Record<string, unknown> | undefined, name: string): string | string[] | undefined {
-  if (!headers) return undefined;
-  for (const [key, value] of Object.entries(headers)) {
-    if (key.toLowerCase() === name) return value as string | string[];
-  }
-  return undefined;
 }
 
 /** One autocannon run of the mix (pipelining 1): every request is decided by `mix`, every answer judged by it. */

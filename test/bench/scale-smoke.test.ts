@@ -1,10 +1,7 @@
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
-import { once } from 'node:events';
 import { test } from 'node:test';
-import { fileURLToPath } from 'node:url';
+import { runBenchScript } from '../helpers/bench-child.js';
 
-const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const VARIANTS = ['redis', 'cluster', 'postgres', 'redis ×2'];
 const literal = (text: string) => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 
@@ -18,21 +15,7 @@ const literal = (text: string) => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 test('the scale benchmark measures every variant and its replay and lockout checks pass (--smoke)', {
   timeout: 90_000,
 }, async () => {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'bench/scale.ts', '--smoke'], {
-    cwd: ROOT,
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let stdout = '';
-  let stderr = '';
-  child.stdout.on('data', (chunk: Buffer) => {
-    stdout += chunk;
-  });
-  child.stderr.on('data', (chunk: Buffer) => {
-    stderr += chunk;
-  });
-  const timer = setTimeout(() => child.kill('SIGKILL'), 80_000);
-  const [code] = await once(child, 'exit');
-  clearTimeout(timer);
+  const { code, stdout, stderr } = await runBenchScript('bench/scale.ts', ['--smoke'], 80_000);
 
   assert.equal(code, 0, `bench:scale --smoke failed (exit ${code}):\n${stdout}\n${stderr}`);
   for (const variant of VARIANTS) {

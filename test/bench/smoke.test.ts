@@ -1,11 +1,7 @@
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
-import { once } from 'node:events';
 import { test } from 'node:test';
-import { fileURLToPath } from 'node:url';
 import { HTTP_SCENARIOS } from '../../bench/scenarios.js';
-
-const ROOT = fileURLToPath(new URL('../../', import.meta.url));
+import { runBenchScript } from '../helpers/bench-child.js';
 
 /**
  * `npm run bench -- --smoke` end to end, so the benchmark cannot rot: every scenario runs for about a
@@ -14,21 +10,7 @@ const ROOT = fileURLToPath(new URL('../../', import.meta.url));
  * to the real benchmark, not to tests).
  */
 test('the benchmark runs every scenario and every answer is 2xx (--smoke)', { timeout: 90_000 }, async () => {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'bench/run.ts', '--smoke'], {
-    cwd: ROOT,
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let stdout = '';
-  let stderr = '';
-  child.stdout.on('data', (chunk: Buffer) => {
-    stdout += chunk;
-  });
-  child.stderr.on('data', (chunk: Buffer) => {
-    stderr += chunk;
-  });
-  const timer = setTimeout(() => child.kill('SIGKILL'), 80_000);
-  const [code] = await once(child, 'exit');
-  clearTimeout(timer);
+  const { code, stdout, stderr } = await runBenchScript('bench/run.ts', ['--smoke'], 80_000);
 
   assert.equal(code, 0, `bench --smoke failed (exit ${code}):\n${stdout}\n${stderr}`);
   for (const scenario of [...HTTP_SCENARIOS, 'memory']) {

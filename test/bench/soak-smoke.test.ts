@@ -1,10 +1,6 @@
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
-import { once } from 'node:events';
 import { test } from 'node:test';
-import { fileURLToPath } from 'node:url';
-
-const ROOT = fileURLToPath(new URL('../../', import.meta.url));
+import { runBenchScript } from '../helpers/bench-child.js';
 
 /**
  * `npm run bench:soak -- --smoke` end to end (real redis-server, the built library in a server
@@ -15,21 +11,7 @@ const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 test('the soak holds its mix with no error, and wrong codes are sent and refused (--smoke)', {
   timeout: 60_000,
 }, async () => {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'bench/soak.ts', '--smoke'], {
-    cwd: ROOT,
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let stdout = '';
-  let stderr = '';
-  child.stdout.on('data', (chunk: Buffer) => {
-    stdout += chunk;
-  });
-  child.stderr.on('data', (chunk: Buffer) => {
-    stderr += chunk;
-  });
-  const timer = setTimeout(() => child.kill('SIGKILL'), 55_000);
-  const [code] = await once(child, 'exit');
-  clearTimeout(timer);
+  const { code, stdout, stderr } = await runBenchScript('bench/soak.ts', ['--smoke'], 55_000);
   const output = `${stdout}\n${stderr}`;
 
   assert.equal(code, 0, `soak --smoke failed (exit ${code}):\n${output}`);
