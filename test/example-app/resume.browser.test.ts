@@ -24,18 +24,7 @@ describe('example app: a reload resumes what the server says is pending', () => 
   // biome-ignore lint/performance/useDomNodeTextContent: a Playwright locator method, not the DOM property.
   const text = async (selector: string) => (await page.locator(selector).innerText()).trim();
 
-  async function codeFromOutbox(channel: 'email' | 'sms'): Promise<string> {
-    const outbox = await site!.newPage({ context: page.context() });
-    await outbox.goto(`${base}/dev/outbox`);
-    const body =
-      (await outbox
-        .locator(`.outbox-message[data-channel="${channel}"] .outbox-text`)
-        .first()
-        .textContent()) ?? '';
-    await outbox.close();
-    await page.bringToFront();
-    return /\b(\d{6})\b/.exec(body)?.[1] ?? assert.fail(`no code in ${body}`);
-  }
+  const codeFromOutbox = (channel: 'email' | 'sms') => site!.codeFromOutbox(page, channel);
 
   test('mid email code and mid phone setup: the code box and the countdown come back', (t) =>
     site!.step(t, async () => {

@@ -43,19 +43,7 @@ describe('example app: the whole site, accessible and on a phone', () => {
     return { context, page: await site!.newPage({ context }) };
   }
 
-  async function codeFromOutbox(page: Page, channel: 'email' | 'sms'): Promise<string> {
-    const outbox = await site!.newPage({ context: page.context() });
-    await outbox.goto(`${base}/dev/outbox`);
-    const body =
-      (await outbox
-        .locator(`.outbox-message[data-channel="${channel}"] .outbox-text`)
-        .first()
-        .textContent()) ?? '';
-    await outbox.close();
-    // Back to the site's tab: a background tab gets few animation frames, and every click waits for them.
-    await page.bringToFront();
-    return /\b(\d{6})\b/.exec(body)?.[1] ?? assert.fail(`no code in ${body}`);
-  }
+  const codeFromOutbox = (page: Page, channel: 'email' | 'sms') => site!.codeFromOutbox(page, channel);
 
   test('keyboard only: sign up, confirm by email, set up the authenticator app, keep the backup codes', (t) =>
     site!.step(t, async () => {

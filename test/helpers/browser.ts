@@ -74,6 +74,12 @@ export interface ExampleSite {
    * .tmp/screenshots/ (git-ignored) before the failure is reported.
    */
   step<T>(t: TestContext, fn: () => Promise<T>): Promise<T>;
+  /**
+   * The 6-digit code in the newest `channel` message of the dev outbox (`outbox: true`), read in a
+   * tab of `page`'s context; `page` is brought back to the front afterwards (a background tab gets
+   * few animation frames, and every click waits for them).
+   */
+  codeFromOutbox(page: Page, channel: 'email' | 'sms'): Promise<string>;
   /** Closes the browser, the app and Redis. */
   close(): Promise<void>;
 }
@@ -177,7 +183,7 @@ export async function startExampleSite(opts: ExampleSiteOptions = {}): Promise<E
     throw err;
   }
   const launched = browser;
-  return {
+  const site: ExampleSite = {
     base: server.base,
     browser: launched,
     redis,
@@ -193,6 +199,20 @@ export async function startExampleSite(opts: ExampleSiteOptions = {}): Promise<E
       });
       return page;
     },
+    async codeFromOutbox(page, channel) {
+      const outbox = await site.newPage({ context: page.context() });
+      await outbox.goto(`${server.base}/dev/outbox`);
+      const body =
+        (await outbox
+          .locator(`.outbox-message[data-channel="${channel}"] .outbox-text`)
+          .first()
+          .textContent()) ?? '';
+      await outbox.close();
+      await page.bringToFront();
+      const code = /\b(\d{6})\b/.exec(body)?.[1];
+      if (!code) throw new Error(`no code in the newest ${channel} message: ${body}`);
+      return code;
+    },
     async step(t, fn) {
       try {
         return await fn();
@@ -204,4 +224,5 @@ export async function startExampleSite(opts: ExampleSiteOptions = {}): Promise<E
     },
     close,
   };
+  return site;
 }
