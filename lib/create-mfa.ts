@@ -69,8 +69,16 @@ export function createMfa(options: MfaOptions): Mfa {
   }
   const core = createCore(config, factorDefinitions());
   const router = asyncRouter();
-  // Verifications record their client's fingerprint, keyed with this instance's secret (sameClient).
-  router.use(routerDiagnostics(config), noStore, jsonOnly, bindFingerprint(clientFingerprint(core.keyring)));
+  const fingerprint = clientFingerprint(core.keyring);
+  // What every route needs, in one layer: no caching, the client's fingerprint keyed with this
+  // instance's secret (what verifications record for sameClient), and JSON bodies only.
+  router.use(
+    routerDiagnostics(config, (req, res, next) => {
+      noStore(res);
+      bindFingerprint(req, fingerprint);
+      jsonOnly(req, res, next);
+    }),
+  );
   router.get('/', statusRoute(core));
   for (const factor of core.definitions) router.use(factor.path, factor.routes(core));
   // Not a factor: recovery replaces factors, it never satisfies the guard.

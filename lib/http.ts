@@ -34,10 +34,9 @@ export const jsonOnly: RequestHandler = (req, res, next) => {
 };
 
 /** Every MFA answer is about one session and may carry secrets: never cache it. */
-export const noStore: RequestHandler = (_req, res, next) => {
-  res.set('Cache-Control', 'no-store');
-  next();
-};
+export function noStore(res: Response): void {
+  res.setHeader('Cache-Control', 'no-store');
+}
 
 export const notFound: RequestHandler = (req, res) => {
   sendError(res, new MfaError('not_found', `There is no ${req.method} ${req.path} here.`));
@@ -84,7 +83,7 @@ export function errorHandler(report: (error: unknown) => void): ErrorRequestHand
 
 /** Parses a body with a zod schema; a mismatch is a 400 whose message names the field. */
 export async function parseBody<T>(lazy: LazySchema<T>, body: unknown): Promise<T> {
-  const result = (await lazy.get()).safeParse(body ?? {});
+  const result = (lazy.built() ?? (await lazy.get())).safeParse(body ?? {});
   if (result.success) return result.data;
   const issue = result.error.issues[0];
   const field = issue && issue.path.length > 0 ? `\`${issue.path.join('.')}\`: ` : '';

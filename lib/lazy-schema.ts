@@ -10,8 +10,12 @@ const loadZod = (): Promise<Zod> => {
 };
 
 /** A request body schema built on first use, once zod is loaded (see `parseBody`). */
+type Parser<T> = { safeParse(body: unknown): Z.ZodSafeParseResult<T> };
+
 export interface LazySchema<T> {
-  get(): Promise<{ safeParse(body: unknown): Z.ZodSafeParseResult<T> }>;
+  get(): Promise<Parser<T>>;
+  /** The schema once built, so a request after the first parses without waiting a tick. */
+  built(): Parser<T> | undefined;
 }
 
 export function lazySchema<S extends Z.ZodType>(build: (z: Zod) => S): LazySchema<Z.infer<S>> {
@@ -21,5 +25,6 @@ export function lazySchema<S extends Z.ZodType>(build: (z: Zod) => S): LazySchem
       schema ??= build(await loadZod());
       return schema;
     },
+    built: () => schema,
   };
 }

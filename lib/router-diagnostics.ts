@@ -1,13 +1,14 @@
 import type { RequestHandler } from 'express';
 import { MfaError } from './errors.js';
-import { sendError } from './http.js';
+import { noStore, sendError } from './http.js';
 import type { MfaConfig } from './options.js';
 
 /**
  * The router's first middleware: catches the ways an app can mount it wrong and says so, once each,
- * in one sentence, instead of a silent 503 or 404.
+ * in one sentence, instead of a silent 503 or 404; then hands the request to `proceed`, the rest of
+ * the router's common work, in the same layer (each router layer costs a match and a `next`).
  */
-export function routerDiagnostics(config: MfaConfig): RequestHandler {
+export function routerDiagnostics(config: MfaConfig, proceed: RequestHandler): RequestHandler {
   const said = new Set<string>();
   const warnOnce = (key: string, message: string) => {
     if (said.has(key)) return;
@@ -32,7 +33,7 @@ export function routerDiagnostics(config: MfaConfig): RequestHandler {
         'no session on the request: either no session middleware runs before app.use(path, mfa.router), or its store is not connected. Add app.use(mfa.session(session({ ... }))) before the router (mfa.session also reports store outages).',
       );
       // The routes answer 503 `unavailable`: without a session nobody's state can be read.
-      return next();
+      return proceed(req, res, next);
     }
     if (typeof req.session.regenerate !== 'function' || typeof req.session.save !== 'function') {
       // Refused before anything is written: a factor stored and then an elevation that cannot
@@ -41,11 +42,12 @@ export function routerDiagnostics(config: MfaConfig): RequestHandler {
         'regenerate',
         'the session middleware cannot regenerate or save sessions (cookie-session cannot): use express-session.',
       );
+      noStore(res);
       return sendError(
         res,
         new MfaError('unavailable', 'Multi-factor authentication is not available on this server right now.'),
       );
     }
-    next();
+    proceed(req, res, next);
   };
 }

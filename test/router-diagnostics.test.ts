@@ -77,6 +77,7 @@ test('a session middleware that cannot regenerate is refused before anything is 
   app.use('/auth/mfa', mfa.router);
   const res = await supertest(app).post('/auth/mfa/totp/setup').send({}).expect(503);
   assert.equal(res.body.error, 'unavailable');
+  assert.equal(res.headers['cache-control'], 'no-store', 'the refusal is not cached either');
   await supertest(app).post('/auth/mfa/totp/confirm').send({ code: '123456' }).expect(503);
   assert.equal(await store.get(keys.totpPending('ada')), null);
   assert.equal(await store.get(keys.totp('ada')), null);

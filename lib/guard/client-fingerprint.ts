@@ -1,5 +1,5 @@
 import { isIP } from 'node:net';
-import type { Request, RequestHandler } from 'express';
+import type { Request } from 'express';
 import ipaddr from 'ipaddr.js';
 import type { Keyring } from '../crypto.js';
 
@@ -68,14 +68,11 @@ const FINGERPRINT = Symbol('express-mfa.fingerprint');
 type WithFingerprint = Request & { [FINGERPRINT]?: Fingerprint };
 
 /**
- * The router's middleware that lets what a verification leaves in the session (`verifiedState`) key
- * the client's fingerprint with this instance's secret: verifications only happen under the router.
+ * Lets what a verification leaves in the session (`verifiedState`) key the client's fingerprint with
+ * this instance's secret: the router's first layer calls it, verifications only happen under the router.
  */
-export function bindFingerprint(fingerprint: Fingerprint): RequestHandler {
-  return (req, _res, next) => {
-    (req as WithFingerprint)[FINGERPRINT] = fingerprint;
-    next();
-  };
+export function bindFingerprint(req: Request, fingerprint: Fingerprint): void {
+  (req as WithFingerprint)[FINGERPRINT] = fingerprint;
 }
 
 /** The fingerprint of the client of `req`, or undefined outside the router or without an address. */
