@@ -1,9 +1,9 @@
 /**
  * `npx tsx bench/serial-compare.ts [B's dist/index.js] [flags]` (on a built checkout): the server CPU
  * a verification costs, for this checkout's built library (A) and another copy (B), in one process,
- * one request at a time. Both copies are mounted on one app (express-session + connect-redis + ioredis
- * with auto-pipelining, the RedisStore on the same client, a throwaway redis-server), B's under /b;
- * their injected clock moves one TOTP step before every verification, so one enrolled user verifies
+ * one request at a time. Each copy is mounted on an app and a port of its own, the floor on a third, all
+ * in one process on one stack (express-session + connect-redis + ioredis with auto-pipelining, the
+ * RedisStore on the same client, a throwaway redis-server). Their injected clock moves one TOTP step before every verification, so one enrolled user verifies
  * with a new valid code every time. The figure is the process's CPU (process.cpuUsage) around each
  * `/totp/verify` call alone, client included (the same for every kind), in blocks that interleave
  * the kinds, so JIT, heap and a noisy machine weigh on each alike; `floor` is bench/floor.ts's route,
@@ -19,7 +19,7 @@
  */
 
 import { writeFileSync } from 'node:fs';
-import { Agent, request } from 'node:http';
+import { Agent, request, type Server } from 'node:http';
 import { Session as InspectorSession } from 'node:inspector/promises';
 import type { AddressInfo } from 'node:net';
 import { fileURLToPath } from 'node:url';
@@ -73,35 +73,41 @@ const appSession = (req: Request) => req.session as Request['session'] & { user?
 const server = await startRedis();
 const redis = new Redis({ port: server.port, enableAutoPipelining: true, enableOfflineQueue: false });
 
-const app = express();
-app.disable('x-powered-by');
-app.use(
-  session({
-    store: new SessionStore({ client: redis, prefix: 'sess:' }),
-    secret: 'serial compare session secret',
-    resave: false,
-    saveUninitialized: false,
-    cookie: { httpOnly: true, sameSite: 'lax' },
-  }),
-);
-const floor = floorRoutes(redis, (req) => appSession(req).user);
-app.use(floor.router);
-app.post('/bench/login', express.json(), (req, res, next) => {
-  req.session.regenerate((error) => {
-    if (error) return next(error);
-    appSession(req).user = { id: String(req.body.id) };
-    req.session.save((e) => (e ? next(e) : res.json({ ok: true })));
-  });
+// Each kind gets an app and a port of its own, so none routes past another's layers; all share the
+// session store, its secret and the Redis client, so a cookie of one is good on the others.
+const sessions = session({
+  store: new SessionStore({ client: redis, prefix: 'sess:' }),
+  secret: 'serial compare session secret',
+  resave: false,
+  saveUninitialized: false,
+  cookie: { httpOnly: true, sameSite: 'lax' },
 });
+const listeners: Server[] = [];
+async function listen(routes: (app: express.Express) => void): Promise<number> {
+  const app = express();
+  app.disable('x-powered-by');
+  app.use(sessions);
+  app.post('/bench/login', express.json(), (req, res, next) => {
+    req.session.regenerate((error) => {
+      if (error) return next(error);
+      appSession(req).user = { id: String(req.body.id) };
+      req.session.save((e) => (e ? next(e) : res.json({ ok: true })));
+    });
+  });
+  routes(app);
+  const listener = app.listen(0, '127.0.0.1');
+  listeners.push(listener);
+  await new Promise((resolve) => listener.once('listening', resolve));
+  return (listener.address() as AddressInfo).port;
+}
 
 interface Variant {
   name: string;
-  prefix: string;
-  clock: { now: number };
+  port: number;
 }
 // One clock for both: they share the user's records, its last accepted step included.
 const clock = { now: Date.now() };
-async function mount(name: string, url: string, prefix: string): Promise<Variant> {
+async function mount(name: string, url: string): Promise<Variant> {
   // A copy loaded from another path is its own module instance (?variant keeps A and A apart too).
   const lib = (await import(`${url}?variant=${name}`)) as Lib;
   const mfa = lib.createMfa({
@@ -114,28 +120,31 @@ async function mount(name: string, url: string, prefix: string): Promise<Variant
       appSession(req).user = { id };
     },
   });
-  const sub = express.Router();
-  sub.post('/bench/password', express.json(), async (req, res, next) => {
-    try {
-      clock.now += 30_000;
-      res.json(await mfa.signIn(req, res, { id: String(req.body.id) }));
-    } catch (error) {
-      next(error);
-    }
+  const port = await listen((app) => {
+    app.post('/bench/password', express.json(), async (req, res, next) => {
+      try {
+        clock.now += 30_000;
+        res.json(await mfa.signIn(req, res, { id: String(req.body.id) }));
+      } catch (error) {
+        next(error);
+      }
+    });
+    app.use('/auth/mfa', mfa.router);
   });
-  sub.use('/auth/mfa', mfa.router);
-  app.use(prefix || '/', sub);
-  return { name, prefix, clock };
+  return { name, port };
 }
-const variants = [await mount('A', libA, ''), await mount('B', libB, '/b')];
+const variants = [await mount('A', libA), await mount('B', libB)];
+const floor = floorRoutes(redis, (req) => appSession(req).user);
+const floorPort = await listen((app) => app.use(floor.router));
 await floor.prepare();
+const agents = new Map<number, Agent>();
 
-const listener = app.listen(0, '127.0.0.1');
-await new Promise((resolve) => listener.once('listening', resolve));
-const port = (listener.address() as AddressInfo).port;
-const agent = new Agent({ keepAlive: true, maxSockets: 1 });
-
-function post(path: string, body: unknown, cookie?: string) {
+function post(port: number, path: string, body: unknown, cookie?: string) {
+  let agent = agents.get(port);
+  if (!agent) {
+    agent = new Agent({ keepAlive: true, maxSockets: 1 });
+    agents.set(port, agent);
+  }
   return new Promise<{ status: number; json: Record<string, unknown>; cookie?: string }>(
     (resolve, reject) => {
       const payload = JSON.stringify(body);
@@ -171,13 +180,15 @@ function post(path: string, body: unknown, cookie?: string) {
 }
 
 // One user, enrolled through A (both copies read the same records: same secret, same prefix).
-const login = await post('/bench/login', { id: 'serial-user' });
-const setup = await post('/auth/mfa/totp/setup', {}, login.cookie);
+const enrolAt = variants[0]!.port;
+const login = await post(enrolAt, '/bench/login', { id: 'serial-user' });
+const setup = await post(enrolAt, '/auth/mfa/totp/setup', {}, login.cookie);
 const key = base32Decode(String(setup.json.secret));
-const step = (v: Variant) => Math.floor(v.clock.now / 30_000);
+const step = () => Math.floor(clock.now / 30_000);
 const confirmed = await post(
+  enrolAt,
   '/auth/mfa/totp/confirm',
-  { code: totpCode(key, step(variants[0]!)) },
+  { code: totpCode(key, step()) },
   login.cookie,
 );
 if (confirmed.status !== 200) throw new Error(`confirm answered ${confirmed.status}`);
@@ -195,15 +206,15 @@ async function verifyOnce(v: Variant): Promise<number> {
     clock.now += 30_000;
     cookie = stepCookies.get(v) ?? confirmed.cookie;
   } else {
-    const pending = await post(`${v.prefix}/bench/password`, { id: 'serial-user' });
+    const pending = await post(v.port, '/bench/password', { id: 'serial-user' });
     if (pending.json.status !== 'mfa_required') {
       throw new Error(`signIn answered ${JSON.stringify(pending.json)}`);
     }
     cookie = pending.cookie;
   }
-  const code = totpCode(key, step(v));
+  const code = totpCode(key, step());
   const before = cpu();
-  const done = await post(`${v.prefix}/auth/mfa/totp/verify`, { code }, cookie);
+  const done = await post(v.port, '/auth/mfa/totp/verify', { code }, cookie);
   const spent = cpu() - before;
   if (done.status !== 200) {
     throw new Error(`${v.name} verify answered ${done.status} ${JSON.stringify(done.json)}`);
@@ -212,10 +223,10 @@ async function verifyOnce(v: Variant): Promise<number> {
   return spent;
 }
 
-let floorCookie = (await post('/bench/login', { id: 'floor-user' })).cookie;
+let floorCookie = (await post(floorPort, '/bench/login', { id: 'floor-user' })).cookie;
 async function floorOnce(): Promise<number> {
   const before = cpu();
-  const done = await post('/bench/floor-verify', { code: '123456' }, floorCookie);
+  const done = await post(floorPort, '/bench/floor-verify', { code: '123456' }, floorCookie);
   const spent = cpu() - before;
   if (done.status !== 200) throw new Error(`floor answered ${done.status}`);
   floorCookie = done.cookie;
@@ -286,7 +297,7 @@ for (const [name, xs] of [
 if (values.profile)
   out.push(`profile of the measured blocks: ${values.profile} (${per * blocks} requests of each kind)`);
 process.stdout.write(`${out.join('\n')}\n`);
-agent.destroy();
-listener.close();
+for (const agent of agents.values()) agent.destroy();
+for (const listener of listeners) listener.close();
 redis.disconnect();
 await server.close();

@@ -20,7 +20,9 @@ const parseJson = express.json({ limit: '16kb', strict: true, inflate: false });
  */
 export const jsonOnly: RequestHandler = (req, res, next) => {
   if (!STATE_CHANGING.has(req.method)) return next();
-  const type = (req.headers['content-type'] ?? '').split(';')[0]!.trim().toLowerCase();
+  const header = req.headers['content-type'];
+  // The usual header as it comes, else its media type without parameters, case and spaces.
+  const type = header === 'application/json' ? header : (header ?? '').split(';')[0]!.trim().toLowerCase();
   if (type !== 'application/json') {
     return sendError(
       res,

@@ -1,4 +1,5 @@
 import { checkAttemptInput, checkTtl, parseCounter } from './attempt-input.js';
+import { Deadlines } from './deadlines.js';
 import { evictionProblem } from './eviction-policy.js';
 import { type RedisClient, type RedisCommands, redisCommands } from './redis-client.js';
 import { attemptScript, type RedisScript, replaceSetScript } from './redis-scripts.js';
@@ -67,6 +68,8 @@ export class RedisStore implements Store {
   private readonly client: RedisCommands;
   private readonly prefix: string;
   private readonly commandTimeoutMs: number;
+  /** Every call's `commandTimeoutMs`, under one timer. */
+  private readonly deadlines: Deadlines;
   private readonly logger: StoreLogger;
   /** The server check, in flight or passed; unset again when it could not reach the server. */
   private serverCheck: Promise<void> | undefined;
@@ -123,6 +126,7 @@ export class RedisStore implements Store {
     this.client = commands;
     this.prefix = prefix;
     this.commandTimeoutMs = commandTimeoutMs;
+    this.deadlines = new Deadlines(commandTimeoutMs);
     this.logger = logger;
   }
 
@@ -240,13 +244,11 @@ export class RedisStore implements Store {
   }
 
   /** EVALSHA, and EVAL only when the server has not cached the script (EVAL caches it for next time). */
-  private async script(script: RedisScript, keys: string[], args: string[]): Promise<unknown> {
-    try {
-      return await this.client.evalsha(script.sha, keys, args);
-    } catch (error) {
+  private script(script: RedisScript, keys: string[], args: string[]): Promise<unknown> {
+    return this.client.evalsha(script.sha, keys, args).catch((error: unknown) => {
       if (!(error instanceof Error && error.message.startsWith('NOSCRIPT'))) throw error;
       return this.client.eval(script.source, keys, args);
-    }
+    });
   }
 
   /**
@@ -322,18 +324,17 @@ export class RedisStore implements Store {
     // Once the server check has passed, calls skip its promise: one tick less on every command.
     const work = this.serverChecked ? attempt(operation) : this.checkServer().then(operation);
     return new Promise<T>((resolve, reject) => {
-      const timer = setTimeout(
-        () => reject(new StoreUnavailableError(`Redis did not answer within ${this.commandTimeoutMs} ms`)),
-        this.commandTimeoutMs,
+      const deadline = this.deadlines.start(() =>
+        reject(new StoreUnavailableError(`Redis did not answer within ${this.commandTimeoutMs} ms`)),
       );
       // A late answer or failure after the timeout settles nothing (the promise is already rejected).
       work.then(
         (value) => {
-          clearTimeout(timer);
+          this.deadlines.settle(deadline);
           resolve(value);
         },
         (error: unknown) => {
-          clearTimeout(timer);
+          this.deadlines.settle(deadline);
           reject(asStoreError(error, this.client));
         },
       );
