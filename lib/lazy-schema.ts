@@ -9,9 +9,9 @@ const loadZod = (): Promise<Zod> => {
   return loading;
 };
 
-/** A request body schema built on first use, once zod is loaded (see `parseBody`). */
 type Parser<T> = { safeParse(body: unknown): Z.ZodSafeParseResult<T> };
 
+/** A request body schema built on first use, once zod is loaded (see `parseBody`). */
 export interface LazySchema<T> {
   get(): Promise<Parser<T>>;
   /** The schema once built, so a request after the first parses without waiting a tick. */
