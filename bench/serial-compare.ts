@@ -71,233 +71,243 @@ type Lib = typeof import('../lib/index.js');
 const appSession = (req: Request) => req.session as Request['session'] & { user?: { id: string } };
 
 const server = await startRedis();
-const redis = new Redis({ port: server.port, enableAutoPipelining: true, enableOfflineQueue: false });
+// Everything after the throwaway redis-server starts runs in here, so an error never leaves it running.
+const closers: (() => void)[] = [];
+try {
+  const redis = new Redis({ port: server.port, enableAutoPipelining: true, enableOfflineQueue: false });
+  closers.push(() => redis.disconnect());
 
-// Each kind gets an app and a port of its own, so none routes past another's layers; all share the
-// session store, its secret and the Redis client, so a cookie of one is good on the others.
-const sessions = session({
-  store: new SessionStore({ client: redis, prefix: 'sess:' }),
-  secret: 'serial compare session secret',
-  resave: false,
-  saveUninitialized: false,
-  cookie: { httpOnly: true, sameSite: 'lax' },
-});
-const listeners: Server[] = [];
-async function listen(routes: (app: express.Express) => void): Promise<number> {
-  const app = express();
-  app.disable('x-powered-by');
-  app.use(sessions);
-  app.post('/bench/login', express.json(), (req, res, next) => {
-    req.session.regenerate((error) => {
-      if (error) return next(error);
-      appSession(req).user = { id: String(req.body.id) };
-      req.session.save((e) => (e ? next(e) : res.json({ ok: true })));
+  // Each kind gets an app and a port of its own, so none routes past another's layers; all share the
+  // session store, its secret and the Redis client, so a cookie of one is good on the others.
+  const sessions = session({
+    store: new SessionStore({ client: redis, prefix: 'sess:' }),
+    secret: 'serial compare session secret',
+    resave: false,
+    saveUninitialized: false,
+    cookie: { httpOnly: true, sameSite: 'lax' },
+  });
+  const listeners: Server[] = [];
+  closers.push(() => {
+    for (const listener of listeners) listener.close();
+  });
+  async function listen(routes: (app: express.Express) => void): Promise<number> {
+    const app = express();
+    app.disable('x-powered-by');
+    app.use(sessions);
+    app.post('/bench/login', express.json(), (req, res, next) => {
+      req.session.regenerate((error) => {
+        if (error) return next(error);
+        appSession(req).user = { id: String(req.body.id) };
+        req.session.save((e) => (e ? next(e) : res.json({ ok: true })));
+      });
     });
-  });
-  routes(app);
-  const listener = app.listen(0, '127.0.0.1');
-  listeners.push(listener);
-  await new Promise((resolve) => listener.once('listening', resolve));
-  return (listener.address() as AddressInfo).port;
-}
-
-interface Variant {
-  name: string;
-  port: number;
-}
-// One clock for both: they share the user's records, its last accepted step included.
-const clock = { now: Date.now() };
-async function mount(name: string, url: string): Promise<Variant> {
-  // A copy loaded from another path is its own module instance (?variant keeps A and A apart too).
-  const lib = (await import(`${url}?variant=${name}`)) as Lib;
-  const mfa = lib.createMfa({
-    issuer: 'Bench',
-    store: new lib.RedisStore({ client: redis }),
-    secret: BENCH_MFA_SECRET,
-    now: () => clock.now,
-    getUser: (req) => appSession(req).user,
-    onLogin: (req, id) => {
-      appSession(req).user = { id };
-    },
-  });
-  const port = await listen((app) => {
-    app.post('/bench/password', express.json(), async (req, res, next) => {
-      try {
-        clock.now += 30_000;
-        res.json(await mfa.signIn(req, res, { id: String(req.body.id) }));
-      } catch (error) {
-        next(error);
-      }
-    });
-    app.use('/auth/mfa', mfa.router);
-  });
-  return { name, port };
-}
-const variants = [await mount('A', libA), await mount('B', libB)];
-const floor = floorRoutes(redis, (req) => appSession(req).user);
-const floorPort = await listen((app) => app.use(floor.router));
-await floor.prepare();
-const agents = new Map<number, Agent>();
-
-function post(port: number, path: string, body: unknown, cookie?: string) {
-  let agent = agents.get(port);
-  if (!agent) {
-    agent = new Agent({ keepAlive: true, maxSockets: 1 });
-    agents.set(port, agent);
+    routes(app);
+    const listener = app.listen(0, '127.0.0.1');
+    listeners.push(listener);
+    await new Promise((resolve) => listener.once('listening', resolve));
+    return (listener.address() as AddressInfo).port;
   }
-  return new Promise<{ status: number; json: Record<string, unknown>; cookie?: string }>(
-    (resolve, reject) => {
-      const payload = JSON.stringify(body);
-      const req = request(
-        {
-          host: '127.0.0.1',
-          port,
-          path,
-          method: 'POST',
-          agent,
-          headers: {
-            'content-type': 'application/json',
-            'content-length': Buffer.byteLength(payload),
-            ...(cookie ? { cookie } : {}),
+
+  interface Variant {
+    name: string;
+    port: number;
+  }
+  // One clock for both: they share the user's records, its last accepted step included.
+  const clock = { now: Date.now() };
+  async function mount(name: string, url: string): Promise<Variant> {
+    // A copy loaded from another path is its own module instance (?variant keeps A and A apart too).
+    const lib = (await import(`${url}?variant=${name}`)) as Lib;
+    const mfa = lib.createMfa({
+      issuer: 'Bench',
+      store: new lib.RedisStore({ client: redis }),
+      secret: BENCH_MFA_SECRET,
+      now: () => clock.now,
+      getUser: (req) => appSession(req).user,
+      onLogin: (req, id) => {
+        appSession(req).user = { id };
+      },
+    });
+    const port = await listen((app) => {
+      app.post('/bench/password', express.json(), async (req, res, next) => {
+        try {
+          clock.now += 30_000;
+          res.json(await mfa.signIn(req, res, { id: String(req.body.id) }));
+        } catch (error) {
+          next(error);
+        }
+      });
+      app.use('/auth/mfa', mfa.router);
+    });
+    return { name, port };
+  }
+  const variants = [await mount('A', libA), await mount('B', libB)];
+  const floor = floorRoutes(redis, (req) => appSession(req).user);
+  const floorPort = await listen((app) => app.use(floor.router));
+  await floor.prepare();
+  const agents = new Map<number, Agent>();
+  closers.push(() => {
+    for (const agent of agents.values()) agent.destroy();
+  });
+
+  function post(port: number, path: string, body: unknown, cookie?: string) {
+    let agent = agents.get(port);
+    if (!agent) {
+      agent = new Agent({ keepAlive: true, maxSockets: 1 });
+      agents.set(port, agent);
+    }
+    return new Promise<{ status: number; json: Record<string, unknown>; cookie?: string }>(
+      (resolve, reject) => {
+        const payload = JSON.stringify(body);
+        const req = request(
+          {
+            host: '127.0.0.1',
+            port,
+            path,
+            method: 'POST',
+            agent,
+            headers: {
+              'content-type': 'application/json',
+              'content-length': Buffer.byteLength(payload),
+              ...(cookie ? { cookie } : {}),
+            },
           },
-        },
-        (res) => {
-          let text = '';
-          res.setEncoding('utf8');
-          res.on('data', (chunk) => {
-            text += chunk;
-          });
-          res.on('end', () => {
-            const set = res.headers['set-cookie']?.[0]?.split(';')[0];
-            resolve({ status: res.statusCode ?? 0, json: JSON.parse(text || '{}'), cookie: set ?? cookie });
-          });
-        },
-      );
-      req.on('error', reject);
-      req.end(payload);
-    },
+          (res) => {
+            let text = '';
+            res.setEncoding('utf8');
+            res.on('data', (chunk) => {
+              text += chunk;
+            });
+            res.on('end', () => {
+              const set = res.headers['set-cookie']?.[0]?.split(';')[0];
+              resolve({ status: res.statusCode ?? 0, json: JSON.parse(text || '{}'), cookie: set ?? cookie });
+            });
+          },
+        );
+        req.on('error', reject);
+        req.end(payload);
+      },
+    );
+  }
+
+  // One user, enrolled through A (both copies read the same records: same secret, same prefix).
+  const enrolAt = variants[0]!.port;
+  const login = await post(enrolAt, '/bench/login', { id: 'serial-user' });
+  const setup = await post(enrolAt, '/auth/mfa/totp/setup', {}, login.cookie);
+  const key = base32Decode(String(setup.json.secret));
+  const step = () => Math.floor(clock.now / 30_000);
+  const confirmed = await post(
+    enrolAt,
+    '/auth/mfa/totp/confirm',
+    { code: totpCode(key, step()) },
+    login.cookie,
   );
-}
+  if (confirmed.status !== 200) throw new Error(`confirm answered ${confirmed.status}`);
 
-// One user, enrolled through A (both copies read the same records: same secret, same prefix).
-const enrolAt = variants[0]!.port;
-const login = await post(enrolAt, '/bench/login', { id: 'serial-user' });
-const setup = await post(enrolAt, '/auth/mfa/totp/setup', {}, login.cookie);
-const key = base32Decode(String(setup.json.secret));
-const step = () => Math.floor(clock.now / 30_000);
-const confirmed = await post(
-  enrolAt,
-  '/auth/mfa/totp/confirm',
-  { code: totpCode(key, step()) },
-  login.cookie,
-);
-if (confirmed.status !== 200) throw new Error(`confirm answered ${confirmed.status}`);
+  const cpu = () => {
+    const u = process.cpuUsage();
+    return u.user + u.system;
+  };
 
-const cpu = () => {
-  const u = process.cpuUsage();
-  return u.user + u.system;
-};
-
-/** CPU µs of one `/totp/verify` on `v`: a sign-in completion, or a step-up of `stepCookies`' session. */
-const stepCookies = new Map<Variant, string | undefined>();
-async function verifyOnce(v: Variant): Promise<number> {
-  let cookie: string | undefined;
-  if (stepUp) {
-    clock.now += 30_000;
-    cookie = stepCookies.get(v) ?? confirmed.cookie;
-  } else {
-    const pending = await post(v.port, '/bench/password', { id: 'serial-user' });
-    if (pending.json.status !== 'mfa_required') {
-      throw new Error(`signIn answered ${JSON.stringify(pending.json)}`);
+  /** CPU µs of one `/totp/verify` on `v`: a sign-in completion, or a step-up of `stepCookies`' session. */
+  const stepCookies = new Map<Variant, string | undefined>();
+  async function verifyOnce(v: Variant): Promise<number> {
+    let cookie: string | undefined;
+    if (stepUp) {
+      clock.now += 30_000;
+      cookie = stepCookies.get(v) ?? confirmed.cookie;
+    } else {
+      const pending = await post(v.port, '/bench/password', { id: 'serial-user' });
+      if (pending.json.status !== 'mfa_required') {
+        throw new Error(`signIn answered ${JSON.stringify(pending.json)}`);
+      }
+      cookie = pending.cookie;
     }
-    cookie = pending.cookie;
-  }
-  const code = totpCode(key, step());
-  const before = cpu();
-  const done = await post(v.port, '/auth/mfa/totp/verify', { code }, cookie);
-  const spent = cpu() - before;
-  if (done.status !== 200) {
-    throw new Error(`${v.name} verify answered ${done.status} ${JSON.stringify(done.json)}`);
-  }
-  if (stepUp) stepCookies.set(v, done.cookie);
-  return spent;
-}
-
-let floorCookie = (await post(floorPort, '/bench/login', { id: 'floor-user' })).cookie;
-async function floorOnce(): Promise<number> {
-  const before = cpu();
-  const done = await post(floorPort, '/bench/floor-verify', { code: '123456' }, floorCookie);
-  const spent = cpu() - before;
-  if (done.status !== 200) throw new Error(`floor answered ${done.status}`);
-  floorCookie = done.cookie;
-  return spent;
-}
-
-const runs: Record<Kind, () => Promise<number>> = {
-  A: () => verifyOnce(variants[0]!),
-  B: () => verifyOnce(variants[1]!),
-  floor: floorOnce,
-};
-// Warm-up, not counted: every path optimised before the first block.
-for (const kind of kinds) for (let i = 0; i < warmup; i++) await runs[kind]();
-
-const profiler = values.profile ? new InspectorSession() : undefined;
-if (profiler) {
-  profiler.connect();
-  await profiler.post('Profiler.enable');
-  await profiler.post('Profiler.start');
-}
-// Blocks of interleaved requests (the kinds in turn, the order turning each time), so a drift of
-// the machine's speed weighs on each alike; a block's figure is its mean.
-const per = Math.ceil(requests / blocks);
-const totals = new Map<Kind, number[]>(kinds.map((kind) => [kind, []]));
-for (let b = 0; b < blocks; b++) {
-  const spent = new Map<Kind, number>(kinds.map((kind) => [kind, 0]));
-  for (let i = 0; i < per; i++) {
-    for (let k = 0; k < kinds.length; k++) {
-      const kind = kinds[(i + k) % kinds.length]!;
-      spent.set(kind, spent.get(kind)! + (await runs[kind]()));
+    const code = totpCode(key, step());
+    const before = cpu();
+    const done = await post(v.port, '/auth/mfa/totp/verify', { code }, cookie);
+    const spent = cpu() - before;
+    if (done.status !== 200) {
+      throw new Error(`${v.name} verify answered ${done.status} ${JSON.stringify(done.json)}`);
     }
+    if (stepUp) stepCookies.set(v, done.cookie);
+    return spent;
   }
-  for (const kind of kinds) totals.get(kind)!.push(spent.get(kind)! / per);
-}
-if (profiler && values.profile) {
-  const { profile } = await profiler.post('Profiler.stop');
-  writeFileSync(values.profile, JSON.stringify(profile));
-  profiler.disconnect();
-}
 
-const median = (xs: number[]) => [...xs].sort((x, y) => x - y)[Math.floor(xs.length / 2)]!;
-const mean = (xs: number[]) => xs.reduce((sum, x) => sum + x, 0) / xs.length;
-const what = stepUp ? 'step-up verifications' : 'sign-in completions';
-const out = [
-  `A = ${fileURLToPath(libA)} (${what})`,
-  `B = ${fileURLToPath(libB)} (${what})`,
-  `floor = bench/floor.ts`,
-  `${blocks} blocks of ${per} requests of each kind (${kinds.join(', ')}), interleaved, one at a time; CPU of this process per request:`,
-  ...kinds.map((kind) => {
-    const xs = totals.get(kind)!;
-    return `${kind.padEnd(6)} mean ${mean(xs).toFixed(1)} µs, median ${median(xs).toFixed(1)} µs (blocks: ${xs.map((x) => x.toFixed(0)).join(' ')})`;
-  }),
-];
-const a = totals.get('A');
-const b = totals.get('B');
-const f = totals.get('floor');
-if (a && b) {
-  out.push(
-    `B/A ${(mean(b) / mean(a)).toFixed(3)} (per block: ${b.map((x, i) => (x / a[i]!).toFixed(3)).join(' ')})`,
-  );
+  let floorCookie = (await post(floorPort, '/bench/login', { id: 'floor-user' })).cookie;
+  async function floorOnce(): Promise<number> {
+    const before = cpu();
+    const done = await post(floorPort, '/bench/floor-verify', { code: '123456' }, floorCookie);
+    const spent = cpu() - before;
+    if (done.status !== 200) throw new Error(`floor answered ${done.status}`);
+    floorCookie = done.cookie;
+    return spent;
+  }
+
+  const runs: Record<Kind, () => Promise<number>> = {
+    A: () => verifyOnce(variants[0]!),
+    B: () => verifyOnce(variants[1]!),
+    floor: floorOnce,
+  };
+  // Warm-up, not counted: every path optimised before the first block.
+  for (const kind of kinds) for (let i = 0; i < warmup; i++) await runs[kind]();
+
+  const profiler = values.profile ? new InspectorSession() : undefined;
+  if (profiler) {
+    profiler.connect();
+    await profiler.post('Profiler.enable');
+    await profiler.post('Profiler.start');
+  }
+  // Blocks of interleaved requests (the kinds in turn, the order turning each time), so a drift of
+  // the machine's speed weighs on each alike; a block's figure is its mean.
+  const per = Math.ceil(requests / blocks);
+  const totals = new Map<Kind, number[]>(kinds.map((kind) => [kind, []]));
+  for (let b = 0; b < blocks; b++) {
+    const spent = new Map<Kind, number>(kinds.map((kind) => [kind, 0]));
+    for (let i = 0; i < per; i++) {
+      for (let k = 0; k < kinds.length; k++) {
+        const kind = kinds[(i + k) % kinds.length]!;
+        spent.set(kind, spent.get(kind)! + (await runs[kind]()));
+      }
+    }
+    for (const kind of kinds) totals.get(kind)!.push(spent.get(kind)! / per);
+  }
+  if (profiler && values.profile) {
+    const { profile } = await profiler.post('Profiler.stop');
+    writeFileSync(values.profile, JSON.stringify(profile));
+    profiler.disconnect();
+  }
+
+  const median = (xs: number[]) => [...xs].sort((x, y) => x - y)[Math.floor(xs.length / 2)]!;
+  const mean = (xs: number[]) => xs.reduce((sum, x) => sum + x, 0) / xs.length;
+  const what = stepUp ? 'step-up verifications' : 'sign-in completions';
+  const out = [
+    `A = ${fileURLToPath(libA)} (${what})`,
+    `B = ${fileURLToPath(libB)} (${what})`,
+    `floor = bench/floor.ts`,
+    `${blocks} blocks of ${per} requests of each kind (${kinds.join(', ')}), interleaved, one at a time; CPU of this process per request:`,
+    ...kinds.map((kind) => {
+      const xs = totals.get(kind)!;
+      return `${kind.padEnd(6)} mean ${mean(xs).toFixed(1)} µs, median ${median(xs).toFixed(1)} µs (blocks: ${xs.map((x) => x.toFixed(0)).join(' ')})`;
+    }),
+  ];
+  const a = totals.get('A');
+  const b = totals.get('B');
+  const f = totals.get('floor');
+  if (a && b) {
+    out.push(
+      `B/A ${(mean(b) / mean(a)).toFixed(3)} (per block: ${b.map((x, i) => (x / a[i]!).toFixed(3)).join(' ')})`,
+    );
+  }
+  for (const [name, xs] of [
+    ['A', a],
+    ['B', b],
+  ] as const) {
+    if (xs && f) out.push(`${name} - floor: ${(mean(xs) - mean(f)).toFixed(0)} µs`);
+  }
+  if (values.profile)
+    out.push(`profile of the measured blocks: ${values.profile} (${per * blocks} requests of each kind)`);
+  process.stdout.write(`${out.join('\n')}\n`);
+} finally {
+  for (const close of closers) close();
+  await server.close();
 }
-for (const [name, xs] of [
-  ['A', a],
-  ['B', b],
-] as const) {
-  if (xs && f) out.push(`${name} - floor: ${(mean(xs) - mean(f)).toFixed(0)} µs`);
-}
-if (values.profile)
-  out.push(`profile of the measured blocks: ${values.profile} (${per * blocks} requests of each kind)`);
-process.stdout.write(`${out.join('\n')}\n`);
-for (const agent of agents.values()) agent.destroy();
-for (const listener of listeners) listener.close();
-redis.disconnect();
-await server.close();
