@@ -60,6 +60,7 @@ import {
   runMemoryChild,
 } from './measure.js';
 import type { MemoryResult } from './memory.js';
+import { numberFlag } from './number-flag.js';
 import { enrolPasskeyUser, PasskeyRotation } from './passkeys.js';
 import { productionBuild } from './production-build.js';
 import { commandDetail, comparison, memoryDetail, table, targets } from './report.js';
@@ -105,13 +106,6 @@ const { values: flags } = parseArgs({
   },
   strict: true,
 });
-
-function numberFlag(name: string, value: string | undefined, fallback: number, min: number): number {
-  if (value === undefined) return fallback;
-  const n = Number(value);
-  if (!Number.isFinite(n) || n < min) throw new Error(`--${name} must be a number >= ${min}, got ${value}`);
-  return n;
-}
 
 const smoke = flags.smoke ?? false;
 const warmupS = numberFlag('warmup', flags.warmup, smoke ? 0 : 3, 0);

@@ -29,6 +29,7 @@ import { copyRecords } from './copy-records.js';
 import { runLoad } from './load.js';
 import { LookaheadTotpRotation } from './lookahead-rotation.js';
 import { finish, machine, quiesce } from './measure.js';
+import { numberFlag } from './number-flag.js';
 import { productionBuild } from './production-build.js';
 import { type CheckResult, LOCKOUT_LIMIT, lockoutCheck, replayCheck } from './scale-checks.js';
 import {
@@ -65,22 +66,16 @@ function settings(args: string[]) {
     strict: true,
   });
   const smoke = flags.smoke ?? false;
-  const num = (name: string, value: string | undefined, fallback: number, min: number) => {
-    if (value === undefined) return fallback;
-    const n = Number(value);
-    if (!Number.isFinite(n) || n < min) throw new Error(`--${name} must be a number >= ${min}, got ${value}`);
-    return n;
-  };
-  const rounds = Math.floor(num('rounds', flags.rounds, smoke ? 1 : 5, 1));
+  const rounds = Math.floor(numberFlag('rounds', flags.rounds, smoke ? 1 : 5, 1));
   return {
     smoke,
-    warmupS: num('warmup', flags.warmup, smoke ? 0 : 3, 0),
-    durationS: num('duration', flags.duration, smoke ? 0.5 : 10, 0.1),
+    warmupS: numberFlag('warmup', flags.warmup, smoke ? 0 : 3, 0),
+    durationS: numberFlag('duration', flags.duration, smoke ? 0.5 : 10, 0.1),
     rounds,
-    connections: Math.floor(num('connections', flags.connections, 10, 1)),
-    users: Math.floor(num('users', flags.users, smoke ? 500 : 10_000, 1)),
-    clusterUsers: Math.floor(num('cluster-users', flags['cluster-users'], smoke ? 250 : 4_000, 1)),
-    replay: Math.floor(num('replay', flags.replay, 20, 2)),
+    connections: Math.floor(numberFlag('connections', flags.connections, 10, 1)),
+    users: Math.floor(numberFlag('users', flags.users, smoke ? 500 : 10_000, 1)),
+    clusterUsers: Math.floor(numberFlag('cluster-users', flags['cluster-users'], smoke ? 250 : 4_000, 1)),
+    replay: Math.floor(numberFlag('replay', flags.replay, 20, 2)),
   };
 }
 type Settings = ReturnType<typeof settings>;

@@ -30,6 +30,7 @@ import session from 'express-session';
 import { Redis } from 'ioredis';
 import { startRedis } from '../test/helpers/redis-server.js';
 import { floorRoutes } from './floor.js';
+import { numberFlag } from './number-flag.js';
 import { productionBuild } from './production-build.js';
 import { BENCH_MFA_SECRET } from './protocol.js';
 import { base32Decode, totpCode } from './totp-code.js';
@@ -47,11 +48,8 @@ const { values, positionals } = parseArgs({
   allowPositionals: true,
 });
 const smoke = values.smoke ?? false;
-const whole = (name: string, text: string | undefined, fallback: number) => {
-  const n = text === undefined ? fallback : Number(text);
-  if (!Number.isInteger(n) || n < 1) throw new Error(`--${name} takes a whole number of at least 1`);
-  return n;
-};
+const whole = (name: string, text: string | undefined, fallback: number) =>
+  Math.floor(numberFlag(name, text, fallback, 1));
 const requests = whole('requests', values.requests, smoke ? 20 : 3000);
 const blocks = whole('blocks', values.blocks, smoke ? 2 : 10);
 const warmup = whole('warmup', values.warmup, smoke ? 10 : 500);

@@ -322,7 +322,7 @@ export class RedisStore implements Store {
     }
     this.notReadyReported = false;
     // Once the server check has passed, calls skip its promise: one tick less on every command.
-    const work = this.serverChecked ? attempt(operation) : this.checkServer().then(operation);
+    const work = this.serverChecked ? invoke(operation) : this.checkServer().then(operation);
     return new Promise<T>((resolve, reject) => {
       const deadline = this.deadlines.start(() =>
         reject(new StoreUnavailableError(`Redis did not answer within ${this.commandTimeoutMs} ms`)),
@@ -343,7 +343,7 @@ export class RedisStore implements Store {
 }
 
 /** Calls `operation`, a synchronous throw becoming a rejection like any other failure. */
-function attempt<T>(operation: () => Promise<T>): Promise<T> {
+function invoke<T>(operation: () => Promise<T>): Promise<T> {
   try {
     return operation();
   } catch (error) {
