@@ -1,6 +1,7 @@
 /**
  * Where the extra CPU of one route over another goes: self time per request by package and by
- * function in two V8 CPU profiles, and B minus A, largest differences first (idle excluded).
+ * function in two V8 CPU profiles, and B minus A, largest differences first (idle excluded). Given two
+ * heap profiles (serial-compare's --heap-profile), the same for bytes allocated.
  *
  *   npx tsx bench/profile-diff.ts A.cpuprofile B.cpuprofile --requests N [--requests-b M] [--top 40]
  *
@@ -9,6 +10,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
+import { isHeapProfile, summariseHeap } from './heap-summary.js';
 import { type Profile, summarise } from './profile-summary.js';
 
 const { values, positionals } = parseArgs({
@@ -28,10 +30,15 @@ if (!fileA || !fileB || !(requestsA > 0) || !(requestsB > 0)) {
   );
 }
 const top = Number(values.top);
-const load = (file: string) =>
-  summarise(JSON.parse(readFileSync(file, 'utf8')) as Profile, Number.POSITIVE_INFINITY);
+let heap = false;
+const load = (file: string) => {
+  const profile: unknown = JSON.parse(readFileSync(file, 'utf8'));
+  heap = isHeapProfile(profile);
+  return heap ? summariseHeap(profile as never) : summarise(profile as Profile, Number.POSITIVE_INFINITY);
+};
 const a = load(fileA);
 const b = load(fileB);
+const unit = heap ? 'bytes' : 'µs';
 
 /** µs per request, A and B, and their difference, for every key of either list. */
 function diff(listA: [string, number][], listB: [string, number][]) {
@@ -47,12 +54,12 @@ const cell = (n: number) => n.toFixed(1).padStart(8);
 const busyA = (a.totalMs * 1000) / requestsA;
 const busyB = (b.totalMs * 1000) / requestsB;
 const out = [
-  `busy CPU per request: A ${busyA.toFixed(0)} µs, B ${busyB.toFixed(0)} µs, B - A ${(busyB - busyA).toFixed(0)} µs`,
+  `${heap ? 'allocated' : 'busy CPU'} per request: A ${busyA.toFixed(0)} ${unit}, B ${busyB.toFixed(0)} ${unit}, B - A ${(busyB - busyA).toFixed(0)} ${unit}`,
   '',
-  'self time by package, µs per request:   B - A        A        B',
+  `${heap ? 'allocated' : 'self time'} by package, ${unit} per request:   B - A        A        B`,
   ...diff(a.selfByPackage, b.selfByPackage).map((r) => `  ${cell(r.d)} ${cell(r.a)} ${cell(r.b)}  ${r.k}`),
   '',
-  'self time by function, µs per request:  B - A        A        B',
+  `${heap ? 'allocated' : 'self time'} by function, ${unit} per request:  B - A        A        B`,
   ...diff(a.selfByFunction, b.selfByFunction).map((r) => `  ${cell(r.d)} ${cell(r.a)} ${cell(r.b)}  ${r.k}`),
 ];
 process.stdout.write(`${out.join('\n')}\n`);

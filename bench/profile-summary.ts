@@ -26,7 +26,7 @@ export interface Summary {
   inclusive: [string, number][];
 }
 
-function packageOf(url: string): string {
+export function packageOf(url: string): string {
   if (url === '') return '(native/V8)';
   if (url.startsWith('node:')) return url;
   const nm = url.lastIndexOf('node_modules/');
@@ -41,7 +41,7 @@ function packageOf(url: string): string {
   return url;
 }
 
-const label = (node: ProfileNode) => {
+export const label = (node: Pick<ProfileNode, 'callFrame'>) => {
   const { functionName, url, lineNumber } = node.callFrame;
   const file = url.split('/').slice(-2).join('/');
   return `${functionName || '(anonymous)'} ${file}:${lineNumber + 1}`;

@@ -15,7 +15,9 @@
  * `--step-up` A and B are step-up verifications of a signed-in session instead (nothing else runs
  * between two, so a profile holds only them). Flags: --requests 3000 (per kind), --blocks 10,
  * --warmup 500, --only A,floor (a subset of the kinds), --profile FILE (a V8 CPU profile of the
- * measured blocks, for bench/profile-diff.ts), --smoke (a few requests, for the test suite).
+ * measured blocks, for bench/profile-diff.ts), --heap-profile FILE (a V8 sampling heap profile of
+ * them, every allocation counted, collected or not: what the garbage collector works through; also
+ * for profile-diff), --smoke (a few requests, for the test suite).
  */
 
 import { writeFileSync } from 'node:fs';
@@ -42,6 +44,7 @@ const { values, positionals } = parseArgs({
     warmup: { type: 'string' },
     only: { type: 'string' },
     profile: { type: 'string' },
+    'heap-profile': { type: 'string' },
     'step-up': { type: 'boolean', default: false },
     smoke: { type: 'boolean', default: false },
   },
@@ -212,7 +215,8 @@ try {
     let cookie: string | undefined;
     if (stepUp) {
       clock.now += 30_000;
-      cookie = stepCookies.get(v) ?? confirmed.cookie;
+      // Each copy steps up a session of its own: a verification replaces the session it verified.
+      cookie = stepCookies.get(v) ?? (await post(v.port, '/bench/login', { id: 'serial-user' })).cookie;
     } else {
       const pending = await post(v.port, '/bench/password', { id: 'serial-user' });
       if (pending.json.status !== 'mfa_required') {
@@ -249,11 +253,20 @@ try {
   // Warm-up, not counted: every path optimised before the first block.
   for (const kind of kinds) for (let i = 0; i < warmup; i++) await runs[kind]();
 
-  const profiler = values.profile ? new InspectorSession() : undefined;
-  if (profiler) {
-    profiler.connect();
+  const profiler = values.profile || values['heap-profile'] ? new InspectorSession() : undefined;
+  profiler?.connect();
+  if (profiler && values.profile) {
     await profiler.post('Profiler.enable');
     await profiler.post('Profiler.start');
+  }
+  if (profiler && values['heap-profile']) {
+    // Every allocation counts, also what the next minor GC collects: that garbage is the GC's work.
+    await profiler.post('HeapProfiler.enable');
+    await profiler.post('HeapProfiler.startSampling', {
+      samplingInterval: 256,
+      includeObjectsCollectedByMajorGC: true,
+      includeObjectsCollectedByMinorGC: true,
+    });
   }
   // Blocks of interleaved requests (the kinds in turn, the order turning each time), so a drift of
   // the machine's speed weighs on each alike; a block's figure is its mean.
@@ -272,8 +285,12 @@ try {
   if (profiler && values.profile) {
     const { profile } = await profiler.post('Profiler.stop');
     writeFileSync(values.profile, JSON.stringify(profile));
-    profiler.disconnect();
   }
+  if (profiler && values['heap-profile']) {
+    const { profile } = await profiler.post('HeapProfiler.stopSampling');
+    writeFileSync(values['heap-profile'], JSON.stringify(profile));
+  }
+  profiler?.disconnect();
 
   const median = (xs: number[]) => [...xs].sort((x, y) => x - y)[Math.floor(xs.length / 2)]!;
   const mean = (xs: number[]) => xs.reduce((sum, x) => sum + x, 0) / xs.length;

@@ -46,3 +46,38 @@ test('serial-compare measures A, B and the floor, and profile-diff reads its pro
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+/**
+ * The step-up kinds (each copy steps up a session of its own) and the heap profile: profile-diff
+ * reads it as bytes allocated per request, by package and by function.
+ */
+test('serial-compare --step-up measures both copies and writes a heap profile profile-diff reads (--smoke)', {
+  timeout: 90_000,
+}, async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'serial-compare-'));
+  try {
+    const heap = join(dir, 'a.heapprofile');
+    const run = await runBenchScript(
+      'bench/serial-compare.ts',
+      ['--smoke', '--step-up', '--only', 'A,B', '--heap-profile', heap],
+      60_000,
+    );
+    const output = `${run.stdout}\n${run.stderr}`;
+    assert.equal(run.code, 0, `serial-compare --smoke --step-up failed (exit ${run.code}):\n${output}`);
+    assert.match(run.stdout, /\(step-up verifications\)/, output);
+    assert.match(run.stdout, /^B\/A \d+\.\d{3} /m, output);
+
+    const diff = await runBenchScript('bench/profile-diff.ts', [heap, heap, '--requests', '20'], 30_000);
+    assert.equal(diff.code, 0, `profile-diff failed:\n${diff.stdout}\n${diff.stderr}`);
+    const total = /^allocated per request: A (\d+) bytes, B (\d+) bytes, B - A (-?\d+) bytes$/m.exec(
+      diff.stdout,
+    );
+    assert.ok(total, `no allocation line in:\n${diff.stdout}`);
+    assert.ok(Number(total[1]) > 1000, `a verification allocates more than 1 kB:\n${diff.stdout}`);
+    assert.equal(Number(total[3]), 0);
+    assert.match(diff.stdout, /^allocated by function, bytes per request:/m);
+    assert.match(diff.stdout, /session\.js/, 'the MFA session code allocates');
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
