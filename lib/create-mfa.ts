@@ -1,6 +1,6 @@
 import type { Request, RequestHandler, Response, Router } from 'express';
 import { createAdmin, type MfaAdmin } from './admin.js';
-import { asyncRouter } from './async-router.js';
+import { asyncRouter, routesAt } from './async-router.js';
 import { createCore } from './core.js';
 import { backupCodesFactor } from './factors/backup-codes/backup-codes-factor.js';
 import { emailFactor } from './factors/email-sms/email-factor.js';
@@ -80,10 +80,11 @@ export function createMfa(options: MfaOptions): Mfa {
     }),
   );
   router.get('/', statusRoute(core));
-  for (const factor of core.definitions) router.use(factor.path, factor.routes(core));
+  // Every route on this one router (see routesAt): no nested router to pass on the way to a verify.
+  for (const factor of core.definitions) factor.routes(core, routesAt(router, factor.path));
   // Not a factor: recovery replaces factors, it never satisfies the guard.
-  router.use('/recovery', recoveryRoutes(core));
-  router.use('/trusted-devices', trustedDeviceRoutes(core));
+  recoveryRoutes(core, routesAt(router, '/recovery'));
+  trustedDeviceRoutes(core, routesAt(router, '/trusted-devices'));
   router.use(notFound);
   router.use(
     errorHandler((error) => {

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import type { NextFunction, Request, Response } from 'express';
-import { asyncRouter } from '../lib/async-router.js';
+import express, { type NextFunction, type Request, type Response } from 'express';
+import { asyncRouter, routesAt } from '../lib/async-router.js';
 
 /** The handler express would call for the router's first route (the wrapped one). */
 function firstHandler(router: ReturnType<typeof asyncRouter>) {
@@ -53,4 +53,41 @@ test('a handler that succeeds does not call next', async () => {
   await new Promise((r) => setImmediate(r));
   assert.equal(res.done, true);
   assert.equal(nextCalled, false);
+});
+
+test("routesAt adds a part's routes onto the router under its prefix, rejections caught", async () => {
+  const router = asyncRouter();
+  const part = routesAt(router, '/part');
+  const boom = new Error('boom');
+  part
+    .get('/', (_req, res) => res.json({ at: 'root' }))
+    .post('/verify', (_req, res) => res.json({ at: 'verify' }))
+    .delete('/:id', async () => {
+      throw boom;
+    });
+  const app = express();
+  app.use('/mfa', router);
+  app.use((_req: Request, res: Response) => res.status(404).json({ at: 'none' }));
+  app.use((error: unknown, _req: Request, res: Response, _next: NextFunction) =>
+    res.status(500).json({ caught: error === boom }),
+  );
+  const server = app.listen(0, '127.0.0.1');
+  await new Promise((resolve) => server.once('listening', resolve));
+  const { port } = server.address() as { port: number };
+  const send = async (method: string, path: string) => {
+    const res = await fetch(`http://127.0.0.1:${port}${path}`, { method });
+    return [res.status, await res.json()];
+  };
+  try {
+    // One router, no nested one: the part's routes are the router's own.
+    assert.equal((router as unknown as { stack: unknown[] }).stack.length, 3);
+    assert.deepEqual(await send('GET', '/mfa/part'), [200, { at: 'root' }]);
+    assert.deepEqual(await send('GET', '/mfa/part/'), [200, { at: 'root' }]);
+    assert.deepEqual(await send('POST', '/mfa/part/verify'), [200, { at: 'verify' }]);
+    assert.deepEqual(await send('GET', '/mfa/part/verify'), [404, { at: 'none' }]);
+    assert.deepEqual(await send('POST', '/mfa/verify'), [404, { at: 'none' }]);
+    assert.deepEqual(await send('DELETE', '/mfa/part/7'), [500, { caught: true }]);
+  } finally {
+    server.close();
+  }
 });

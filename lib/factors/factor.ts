@@ -1,4 +1,4 @@
-import type { Router } from 'express';
+import type { Routes } from '../async-router.js';
 import type { MfaCore } from '../core.js';
 import type { FactorName } from '../keys.js';
 import type { MfaUser } from '../options.js';
@@ -9,9 +9,10 @@ import type { MfaUser } from '../options.js';
  */
 export interface FactorDefinition {
   name: FactorName;
-  /** Where its routes mount under the router, e.g. '/totp'. */
+  /** Where its routes go under the router, e.g. '/totp'. */
   path: string;
-  routes(core: MfaCore): Router;
+  /** Adds its routes, their paths relative to `path` (`routes` puts them under it). */
+  routes(core: MfaCore, routes: Routes): void;
   /** Whether the user has this factor now. `user` is absent in a recovery session. */
   has(core: MfaCore, userId: string, user: MfaUser | undefined): Promise<boolean>;
   /** Deletes every record of this factor for the user (factor removal, admin reset, recovery). */

@@ -1,5 +1,5 @@
-import type { Request, Router } from 'express';
-import { asyncRouter } from '../async-router.js';
+import type { Request } from 'express';
+import type { Routes } from '../async-router.js';
 import { emptyBody } from '../bodies.js';
 import type { MfaCore } from '../core.js';
 import { MfaError } from '../errors.js';
@@ -17,11 +17,10 @@ export function deviceToken(core: MfaCore, req: Request): string | undefined {
  * once. Revoking only takes trust away, so it needs no fresh MFA: a user who suspects a lost laptop
  * must be able to act at once.
  */
-export function trustedDeviceRoutes(core: MfaCore): Router {
-  const router = asyncRouter();
+export function trustedDeviceRoutes(core: MfaCore, router: Routes): void {
   const { devices, config } = core;
   // Off: the routes do not exist, and the router answers 404 like any unknown route.
-  if (!devices || !config.trustedDevices) return router;
+  if (!devices || !config.trustedDevices) return;
   const { cookieName } = config.trustedDevices;
 
   router.get('/', async (req, res) => {
@@ -58,6 +57,4 @@ export function trustedDeviceRoutes(core: MfaCore): Router {
     }
     res.json({ ok: true, revoked: revoked.length });
   });
-
-  return router;
 }

@@ -1,5 +1,4 @@
-import type { Router } from 'express';
-import { asyncRouter } from '../../async-router.js';
+import type { Routes } from '../../async-router.js';
 import { codeBody, emptyBody } from '../../bodies.js';
 import type { MfaCore } from '../../core.js';
 import { MfaError } from '../../errors.js';
@@ -9,9 +8,8 @@ import { keys } from '../../keys.js';
 import { limitedAttempt } from '../../limits.js';
 import { backupCodeContext, normalizeBackupCode } from './backup-codes.js';
 
-export function backupCodeRoutes(core: MfaCore): Router {
+export function backupCodeRoutes(core: MfaCore, router: Routes): void {
   const { store, keyring, config } = core;
-  const router = asyncRouter();
 
   router.post('/verify', async (req, res) => {
     const { code, rememberDevice } = await parseBody(codeBody, req.body);
@@ -60,6 +58,4 @@ export function backupCodeRoutes(core: MfaCore): Router {
     await core.factorsChanged(req, who.userId, { type: 'backup_codes_regenerated', factor: 'backup_codes' });
     res.json({ backupCodes });
   });
-
-  return router;
 }

@@ -1,5 +1,4 @@
-import type { Router } from 'express';
-import { asyncRouter } from '../../async-router.js';
+import type { Routes } from '../../async-router.js';
 import { codeBody, emptyBody } from '../../bodies.js';
 import type { MfaCore } from '../../core.js';
 import { maskEmail } from '../../delivery/mask.js';
@@ -12,10 +11,9 @@ import { emailAddressOf } from './email-address.js';
 import { createMessageRenderer } from './render-message.js';
 
 /** `POST /email/send` and `POST /email/verify`: a code to the signed-in user's address on file. */
-export function emailRoutes(core: MfaCore): Router {
-  const router = asyncRouter();
+export function emailRoutes(core: MfaCore, router: Routes): void {
   // Without a sender the routes do not exist: the router answers 404 like any unknown route.
-  if (!core.config.email) return router;
+  if (!core.config.email) return;
   const codes = createCodeService(core);
   const render = createMessageRenderer(core.config);
 
@@ -62,6 +60,4 @@ export function emailRoutes(core: MfaCore): Router {
     core.emit(req, who.userId, { type: 'verified', factor: 'email' });
     res.json(withReturnTo(req, { ok: true, ...outcome }));
   });
-
-  return router;
 }

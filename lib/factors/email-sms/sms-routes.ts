@@ -1,5 +1,5 @@
-import type { Request, Router } from 'express';
-import { asyncRouter } from '../../async-router.js';
+import type { Request } from 'express';
+import type { Routes } from '../../async-router.js';
 import { codeBody, emptyBody } from '../../bodies.js';
 import type { MfaCore } from '../../core.js';
 import { maskPhone } from '../../delivery/mask.js';
@@ -25,10 +25,9 @@ const phoneBody = lazySchema((z) =>
  * `/sms`: bind a phone number by proving it receives a code (setup, confirm), then use it as a
  * second factor (send, verify); `GET /` shows it masked; `DELETE /` removes it.
  */
-export function smsRoutes(core: MfaCore): Router {
-  const router = asyncRouter();
+export function smsRoutes(core: MfaCore, router: Routes): void {
   // Without a sender the routes do not exist: the router answers 404 like any unknown route.
-  if (!core.config.sms) return router;
+  if (!core.config.sms) return;
   // SMS is on: load the phone metadata now rather than on the first request.
   phoneLibrary();
   const { store, keyring, config } = core;
@@ -162,6 +161,4 @@ export function smsRoutes(core: MfaCore): Router {
     });
     res.json({ ok: true });
   });
-
-  return router;
 }

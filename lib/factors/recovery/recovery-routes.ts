@@ -1,5 +1,4 @@
-import type { Router } from 'express';
-import { asyncRouter } from '../../async-router.js';
+import type { Routes } from '../../async-router.js';
 import type { MfaCore } from '../../core.js';
 import { MfaError } from '../../errors.js';
 import { parseBody } from '../../http.js';
@@ -39,10 +38,9 @@ const ACCEPTED = {
  * `/recovery/start {email}` and `/recovery/complete {email, code}`. Without `findUserByEmail` the
  * routes do not exist: the router answers 404 like any unknown route.
  */
-export function recoveryRoutes(core: MfaCore): Router {
-  const router = asyncRouter();
+export function recoveryRoutes(core: MfaCore, router: Routes): void {
   const recovery = core.config.recovery;
-  if (!recovery) return router;
+  if (!recovery) return;
   const service = createRecoveryService(core, recovery);
 
   router.post('/start', async (req, res) => {
@@ -67,6 +65,4 @@ export function recoveryRoutes(core: MfaCore): Router {
     const { until } = await service.grant(req, user);
     res.json({ ok: true, userId: user.id, recovery: { until } });
   });
-
-  return router;
 }

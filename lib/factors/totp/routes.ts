@@ -1,5 +1,4 @@
-import type { Router } from 'express';
-import { asyncRouter } from '../../async-router.js';
+import type { Routes } from '../../async-router.js';
 import { codeBody, emptyBody } from '../../bodies.js';
 import type { Actor, MfaCore } from '../../core.js';
 import { MfaError } from '../../errors.js';
@@ -20,10 +19,9 @@ const qrCodeLibrary = () => (qrcode ??= import('qrcode'));
  */
 const lastStepTtlMs = (window: number) => (2 * window + 2) * 30_000 + 60_000;
 
-export function totpRoutes(core: MfaCore): Router {
+export function totpRoutes(core: MfaCore, router: Routes): void {
   const { store, keyring, config } = core;
   const context = (userId: string) => `totp:${userId}`;
-  const router = asyncRouter();
 
   /** The stored record with its secret decrypted, plus the raw value (to detect a concurrent change). */
   async function readSecret(key: string, userId: string) {
@@ -151,6 +149,4 @@ export function totpRoutes(core: MfaCore): Router {
     await core.factorsChanged(req, who.userId, { type: 'factor_removed', factor: 'totp' });
     res.json({ ok: true });
   });
-
-  return router;
 }

@@ -1,5 +1,4 @@
-import type { Router } from 'express';
-import { asyncRouter } from '../../async-router.js';
+import type { Routes } from '../../async-router.js';
 import type { Actor } from '../../core.js';
 import { MfaError } from '../../errors.js';
 import { parseBody } from '../../http.js';
@@ -10,9 +9,8 @@ import type { WebAuthnContext } from './webauthn-context.js';
 const notFound = () => new MfaError('not_found', 'There is no such passkey on this account.');
 
 /** `GET /credentials`, `PATCH` and `DELETE /credentials/:id`: managing the user's passkeys. */
-export function credentialRoutes(ctx: WebAuthnContext): Router {
+export function credentialRoutes(ctx: WebAuthnContext, router: Routes): void {
   const { core, records } = ctx;
-  const router = asyncRouter();
 
   async function find(userId: string, id: unknown): Promise<PasskeyRecord> {
     const record = typeof id === 'string' && isCredentialId(id) ? await records.get(userId, id) : undefined;
@@ -60,6 +58,4 @@ export function credentialRoutes(ctx: WebAuthnContext): Router {
     await core.factorsChanged(req, who.userId, { type: 'factor_removed', factor: 'webauthn' });
     res.json({ ok: true });
   });
-
-  return router;
 }

@@ -1,6 +1,6 @@
 import type { AuthenticationResponseJSON } from '@simplewebauthn/server';
-import type { Request, Router } from 'express';
-import { asyncRouter } from '../../async-router.js';
+import type { Request } from 'express';
+import type { Routes } from '../../async-router.js';
 import { emptyBody } from '../../bodies.js';
 import { MfaError } from '../../errors.js';
 import { withReturnTo } from '../../guard/return-to.js';
@@ -23,10 +23,9 @@ type OnLogin = NonNullable<MfaOptions['onLogin']>;
  * Limited per client address, never per user: credential ids are public, so a per-user lock would let
  * anyone lock a user out.
  */
-export function loginRoutes(ctx: WebAuthnContext, onLogin: OnLogin): Router {
+export function loginRoutes(ctx: WebAuthnContext, onLogin: OnLogin, router: Routes): void {
   const { core, config, records } = ctx;
   const { store } = core;
-  const router = asyncRouter();
   const client = (req: Request) => req.ip ?? 'unknown';
 
   /**
@@ -139,6 +138,4 @@ export function loginRoutes(ctx: WebAuthnContext, onLogin: OnLogin): Router {
     core.emit(req, ownerId, { type: 'verified', factor: 'webauthn', passwordless: true });
     res.json(withReturnTo(req, { ok: true, userId: ownerId, verifiedAt }));
   });
-
-  return router;
 }

@@ -1,6 +1,5 @@
 import type { RegistrationResponseJSON } from '@simplewebauthn/server';
-import type { Router } from 'express';
-import { asyncRouter } from '../../async-router.js';
+import type { Routes } from '../../async-router.js';
 import { emptyBody } from '../../bodies.js';
 import { MfaError } from '../../errors.js';
 import { parseBody } from '../../http.js';
@@ -17,9 +16,8 @@ const tooMany = () =>
   new MfaError('already_enrolled', `An account can have at most ${MAX_PASSKEYS} passkeys. Remove one first.`);
 
 /** `POST /register/options` and `POST /register/verify`: adding a passkey. */
-export function registrationRoutes(ctx: WebAuthnContext): Router {
+export function registrationRoutes(ctx: WebAuthnContext, router: Routes): void {
   const { core, config, records } = ctx;
-  const router = asyncRouter();
 
   router.post('/register/options', async (req, res) => {
     await parseBody(emptyBody, req.body);
@@ -85,6 +83,4 @@ export function registrationRoutes(ctx: WebAuthnContext): Router {
     const signedIn = await core.finishEnrolment(req, res, who, 'webauthn', backupCodes);
     res.json({ ok: true, passkey: summarize(record), ...signedIn, ...(backupCodes ? { backupCodes } : {}) });
   });
-
-  return router;
 }

@@ -1,5 +1,4 @@
-import type { Router } from 'express';
-import { asyncRouter } from '../../async-router.js';
+import type { Routes } from '../../async-router.js';
 import type { MfaCore } from '../../core.js';
 import { credentialRoutes } from './credential-routes.js';
 import { loginRoutes } from './login-routes.js';
@@ -9,15 +8,15 @@ import { verificationRoutes } from './verification-routes.js';
 import { preloadWebAuthn } from './webauthn-ceremonies.js';
 
 /** Every passkey route under `/webauthn`. */
-export function webauthnRoutes(core: MfaCore): Router {
-  const router = asyncRouter();
+export function webauthnRoutes(core: MfaCore, router: Routes): void {
   const config = core.config.webauthn;
   // Passkeys off: nothing is mounted, so every /webauthn route falls through to the router's 404.
-  if (!config) return router;
+  if (!config) return;
   preloadWebAuthn();
   const ctx = { core, config, records: passkeyRecords(core.store, core.now) };
-  router.use(registrationRoutes(ctx), verificationRoutes(ctx), credentialRoutes(ctx));
+  registrationRoutes(ctx, router);
+  verificationRoutes(ctx, router);
+  credentialRoutes(ctx, router);
   // Passwordless sign-in hands the user to the app: without `onLogin` there is no one to hand it to.
-  if (core.config.onLogin) router.use(loginRoutes(ctx, core.config.onLogin));
-  return router;
+  if (core.config.onLogin) loginRoutes(ctx, core.config.onLogin, router);
 }

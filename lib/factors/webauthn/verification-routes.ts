@@ -1,6 +1,5 @@
 import type { AuthenticationResponseJSON } from '@simplewebauthn/server';
-import type { Router } from 'express';
-import { asyncRouter } from '../../async-router.js';
+import type { Routes } from '../../async-router.js';
 import { emptyBody } from '../../bodies.js';
 import { withReturnTo } from '../../guard/return-to.js';
 import { parseBody } from '../../http.js';
@@ -10,9 +9,8 @@ import { authenticationOptions, checkAssertion } from './webauthn-ceremonies.js'
 import { noPasskeys, refuse, useAsSecondFactor, type WebAuthnContext } from './webauthn-context.js';
 
 /** `POST /verify/options` and `POST /verify/verify`: a passkey as second factor or step-up. */
-export function verificationRoutes(ctx: WebAuthnContext): Router {
+export function verificationRoutes(ctx: WebAuthnContext, router: Routes): void {
   const { core, config, records } = ctx;
-  const router = asyncRouter();
 
   router.post('/verify/options', async (req, res) => {
     await parseBody(emptyBody, req.body);
@@ -68,6 +66,4 @@ export function verificationRoutes(ctx: WebAuthnContext): Router {
     core.emit(req, who.userId, { type: 'verified', factor: 'webauthn' });
     res.json(withReturnTo(req, { ok: true, ...outcome }));
   });
-
-  return router;
 }
