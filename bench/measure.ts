@@ -87,6 +87,7 @@ export function emptyResult(name: string): Accumulator {
     sentCommands: {},
     roundTrips: 0,
     serverCpuMicros: 0,
+    serverGcMicros: 0,
     redisCpuMicros: 0,
     notes: [],
     latencies: [],
@@ -141,6 +142,7 @@ export async function measureRun(acc: Accumulator, run: MeasureRunOptions): Prom
   for (const ms of load.latenciesMs) acc.latencies.push(ms);
   acc.serverRequests += serverAfter.requests - serverBefore.requests;
   acc.serverCpuMicros += serverAfter.cpuMicros - serverBefore.cpuMicros;
+  acc.serverGcMicros += serverAfter.gcMicros - serverBefore.gcMicros;
   acc.redisCpuMicros += redisCpuAfter - redisCpuBefore;
   addCounts(acc.redisCommands, diffCounts(redisBefore, redisAfter));
   addCounts(acc.sentCommands, diffCounts(serverBefore.commands, serverAfter.commands));

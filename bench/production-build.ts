@@ -32,7 +32,7 @@ export async function productionBuild(log: (line: string) => void): Promise<{ se
     execFileSync('npm', ['run', 'build'], { cwd: ROOT, stdio: ['ignore', 'ignore', 'inherit'] });
   }
   await build({
-    entryPoints: ['server.ts', 'server-workers.ts', 'protocol.ts', 'floor.ts'].map((file) =>
+    entryPoints: ['server.ts', 'server-workers.ts', 'protocol.ts', 'floor.ts', 'gc-time.ts'].map((file) =>
       join(ROOT, 'bench', file),
     ),
     outdir: OUT,

@@ -26,6 +26,8 @@ export interface ServerStats {
   roundTrips: number;
   /** CPU time this process has used (user + system), microseconds. */
   cpuMicros: number;
+  /** Of that, time in the garbage collector (PerformanceObserver 'gc' entries), microseconds. */
+  gcMicros: number;
   /**
    * With several processes behind one port (bench/server-workers.ts): each worker's own figures; the
    * fields above are then their sums, plus the primary's CPU.

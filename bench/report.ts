@@ -26,6 +26,8 @@ export interface ScenarioResult {
   roundTrips: number;
   /** CPU the server process used in the measured runs, µs. */
   serverCpuMicros: number;
+  /** Of that, the server's garbage collector, µs. */
+  serverGcMicros: number;
   /** CPU redis-server used in the measured runs, µs. */
   redisCpuMicros: number;
   notes: string[];
@@ -94,15 +96,15 @@ export function comparison(results: ScenarioResult[]): string {
   const lines = [
     'A/B (B = --compare), interleaved in this run:',
     '',
-    '| scenario | req/s B/A | server CPU/req B/A | redis CPU/req B/A | Redis executed/req A → B | sent/req A → B |',
-    '|---|---:|---:|---:|---:|---:|',
+    '| scenario | req/s B/A | server CPU/req B/A | server GC/req B/A | redis CPU/req B/A | Redis executed/req A → B | sent/req A → B |',
+    '|---|---:|---:|---:|---:|---:|---:|',
   ];
   for (const b of results.filter((r) => variantOf(r.name))) {
     const a = results.find((r) => r.name === baseName(b.name));
     if (!a) continue;
     const per = (r: ScenarioResult, micros: number) => micros / r.serverRequests;
     lines.push(
-      `| ${a.name} | ${fixed(b.rps / a.rps, 3)} | ${fixed(per(b, b.serverCpuMicros) / per(a, a.serverCpuMicros), 3)} | ${fixed(per(b, b.redisCpuMicros) / per(a, a.redisCpuMicros), 3)} | ${fixed(perRequest(a.redisCommands, a.serverRequests), 2)} → ${fixed(perRequest(b.redisCommands, b.serverRequests), 2)} | ${fixed(perRequest(a.sentCommands, a.serverRequests), 2)} → ${fixed(perRequest(b.sentCommands, b.serverRequests), 2)} |`,
+      `| ${a.name} | ${fixed(b.rps / a.rps, 3)} | ${fixed(per(b, b.serverCpuMicros) / per(a, a.serverCpuMicros), 3)} | ${fixed(per(b, b.serverGcMicros) / per(a, a.serverGcMicros), 3)} | ${fixed(per(b, b.redisCpuMicros) / per(a, a.redisCpuMicros), 3)} | ${fixed(perRequest(a.redisCommands, a.serverRequests), 2)} → ${fixed(perRequest(b.redisCommands, b.serverRequests), 2)} | ${fixed(perRequest(a.sentCommands, a.serverRequests), 2)} → ${fixed(perRequest(b.sentCommands, b.serverRequests), 2)} |`,
     );
   }
   return lines.join('\n');
@@ -111,13 +113,13 @@ export function comparison(results: ScenarioResult[]): string {
 /** Per-command detail: what Redis executed and what the server sent, per request. */
 export function commandDetail(results: ScenarioResult[]): string {
   const lines = [
-    '| scenario | server CPU µs/req | redis CPU µs/req | Redis executed /req (INFO commandstats, incl. inside scripts) | sent by the server /req (a script call counts once) | round trips /req (serial probe) |',
-    '|---|---:|---:|---|---|---:|',
+    '| scenario | server CPU µs/req | of it GC µs/req | redis CPU µs/req | Redis executed /req (INFO commandstats, incl. inside scripts) | sent by the server /req (a script call counts once) | round trips /req (serial probe) |',
+    '|---|---:|---:|---:|---|---|---:|',
   ];
   for (const r of results) {
     const n = r.serverRequests;
     lines.push(
-      `| ${r.name} | ${fixed(r.serverCpuMicros / n, 0)} | ${fixed(r.redisCpuMicros / n, 0)} | ${fixed(perRequest(r.redisCommands, n), 2)}: ${byCommand(r.redisCommands, n)} | ${fixed(perRequest(r.sentCommands, n), 2)}: ${byCommand(r.sentCommands, n)} | ${fixed(r.roundTrips, 2)} |`,
+      `| ${r.name} | ${fixed(r.serverCpuMicros / n, 0)} | ${fixed(r.serverGcMicros / n, 0)} | ${fixed(r.redisCpuMicros / n, 0)} | ${fixed(perRequest(r.redisCommands, n), 2)}: ${byCommand(r.redisCommands, n)} | ${fixed(perRequest(r.sentCommands, n), 2)}: ${byCommand(r.sentCommands, n)} | ${fixed(r.roundTrips, 2)} |`,
     );
   }
   return lines.join('\n');

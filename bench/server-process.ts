@@ -129,6 +129,7 @@ export async function startServer(options: {
               commands: m.commands,
               roundTrips: m.roundTrips,
               cpuMicros: m.cpuMicros,
+              gcMicros: m.gcMicros,
               ...(m.workers ? { workers: m.workers } : {}),
             }
           : undefined,

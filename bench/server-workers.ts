@@ -51,12 +51,20 @@ function ask(worker: Worker, type: 'stats' | 'gc'): Promise<ServerMessage> {
 
 async function stats(): Promise<ServerStats> {
   const answers = await Promise.all(workers.map((w) => ask(w, 'stats')));
-  const total: ServerStats = { requests: 0, commands: {}, roundTrips: 0, cpuMicros: 0, workers: [] };
+  const total: ServerStats = {
+    requests: 0,
+    commands: {},
+    roundTrips: 0,
+    cpuMicros: 0,
+    gcMicros: 0,
+    workers: [],
+  };
   answers.forEach((answer, i) => {
     if (answer.type !== 'stats') return;
     total.requests += answer.requests;
     total.roundTrips += answer.roundTrips;
     total.cpuMicros += answer.cpuMicros;
+    total.gcMicros += answer.gcMicros;
     for (const [name, n] of Object.entries(answer.commands))
       total.commands[name] = (total.commands[name] ?? 0) + n;
     total.workers!.push({

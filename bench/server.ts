@@ -28,6 +28,7 @@ import express, { type Request, type RequestHandler } from 'express';
 import session from 'express-session';
 import { Cluster, Redis } from 'ioredis';
 import { floorRoutes } from './floor.js';
+import { gcClock } from './gc-time.js';
 import {
   BENCH_MFA_SECRET,
   BENCH_ORIGIN,
@@ -248,6 +249,7 @@ function shutdown(): void {
   server.once('close', () => process.exit(0));
 }
 
+const gcMicros = gcClock();
 const send = (message: ServerMessage) => process.send?.(message);
 process.on('message', (message: ServerRequest) => {
   if (message.type === 'stats') {
@@ -259,6 +261,7 @@ process.on('message', (message: ServerRequest) => {
       commands: { ...commands },
       roundTrips,
       cpuMicros: cpu.user + cpu.system,
+      gcMicros: gcMicros(),
     });
   } else if (message.type === 'gc') {
     // Between runs: the next scenario must not pay for the garbage the previous one left.

@@ -32,4 +32,17 @@ test('the benchmark runs every scenario and every answer is 2xx (--smoke)', { ti
     assert.equal(cells[6], '0', `non-2xx answers: ${cells.join(' | ')}`);
   }
   assert.match(stdout, /\| memory \|.*\| bounded \|/);
+  // The detail table's server CPU and, within it, the garbage collector's share, per request.
+  const detail = stdout
+    .split('\n')
+    .filter((line) => HTTP_SCENARIOS.some((name) => line.startsWith(`| ${name} |`)))
+    .map((line) => line.split('|').map((cell) => cell.trim()))
+    .filter((cells) => cells.length === 9);
+  assert.equal(detail.length, HTTP_SCENARIOS.length, `expected the detail rows in:\n${stdout}`);
+  for (const [, name, cpu, gc] of detail) {
+    assert.ok(Number(cpu) > 0, `${name}: no server CPU measured`);
+    assert.ok(Number(gc) >= 0 && Number(gc) <= Number(cpu), `${name}: GC ${gc} µs outside 0..${cpu}`);
+  }
+  const totpGc = Number(detail.find((cells) => cells[1] === 'totp-verify')?.[3]);
+  assert.ok(totpGc > 0, 'a verification allocates: its GC time per request is above 0');
 });
