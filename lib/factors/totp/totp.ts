@@ -57,25 +57,38 @@ export interface TotpCheck {
 /**
  * The RFC 6238 time step the code belongs to, or null when it matches none in the window.
  * Replay is not judged here: the caller advances the last accepted step atomically in the store.
- * otplib's `epoch` is in seconds (ms would make every code silently wrong) and it throws on
- * malformed tokens, which are simply not valid codes.
+ * Steps are tried nearest first (now, then one step either side, and so on), one at a time: two
+ * steps' codes coincide once in a million, and of two steps with the same code the current one is
+ * the one the user read off their app. Tried oldest first, the code of a step would be taken for
+ * the previous step's, and refused as a replay when that step was just used. The usual code, the
+ * current step's, also costs one HMAC rather than two. otplib's `epoch` is in seconds (ms would make
+ * every code silently wrong) and it throws on malformed tokens, which are simply not valid codes.
  */
 export function matchTotpStep(check: TotpCheck): number | null {
   const digits = check.digits ?? 6;
   if (!CODE_SHAPES[digits].test(check.code)) return null;
   try {
-    const result = verifySync({
-      secret: check.secret,
-      token: check.code,
-      epoch: Math.floor(check.nowMs / 1000),
-      epochTolerance: check.window * PERIOD_SECONDS,
-      period: PERIOD_SECONDS,
-      digits,
-      algorithm: check.algorithm ?? 'sha1',
-      crypto: nodeCrypto,
-      base32,
-    });
-    return result.valid && 'timeStep' in result ? result.timeStep : null;
+    // Decoded once here rather than by otplib for each step tried.
+    const secret = typeof check.secret === 'string' ? base32.decode(check.secret) : check.secret;
+    const now = Math.floor(check.nowMs / 1000);
+    for (let i = 0; i <= 2 * check.window; i++) {
+      // Steps away from now, nearest first: 0, -1, +1, -2, +2, ...
+      const epoch = now + (i % 2 === 1 ? -(i + 1) / 2 : i / 2) * PERIOD_SECONDS;
+      if (epoch < 0) continue;
+      const result = verifySync({
+        secret,
+        token: check.code,
+        epoch,
+        epochTolerance: 0,
+        period: PERIOD_SECONDS,
+        digits,
+        algorithm: check.algorithm ?? 'sha1',
+        crypto: nodeCrypto,
+        base32,
+      });
+      if (result.valid && 'timeStep' in result) return result.timeStep;
+    }
+    return null;
   } catch {
     return null;
   }

@@ -1,7 +1,10 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
+import { createKeyring } from '../../../lib/crypto.js';
+import { keys } from '../../../lib/keys.js';
+import { COINCIDING } from '../../helpers/coinciding-codes.js';
 import { startRedis, type TestRedis } from '../../helpers/redis-server.js';
-import { enrolTotp, makeTestApp, totpCode, wrongCode } from '../../helpers/test-app.js';
+import { enrolTotp, makeTestApp, SECRET, totpCode, wrongCode } from '../../helpers/test-app.js';
 
 let redis: TestRedis;
 before(async () => {
@@ -164,6 +167,23 @@ describe('POST /totp/verify', () => {
     const wrong = await agent.post('/auth/mfa/totp/verify').send({ code: wrongCode(secret, t.clock) });
     assert.deepEqual(replay.body, wrong.body);
     assert.deepEqual(earlier.body, wrong.body);
+  });
+
+  test("a code that is also the previous step's is taken for the current step, not refused as a replay", async () => {
+    const client = redis.client();
+    const t = await makeTestApp(client, { prefix: 'coincide:' });
+    // The user's authenticator holds a key whose codes for two neighbouring steps coincide.
+    const keyring = createKeyring([SECRET]);
+    const record = { secret: keyring.encrypt(COINCIDING.secret, 'totp:kim'), createdAt: 0 };
+    await client.set(`coincide:mfa:${keys.totp('kim')}`, JSON.stringify(record));
+    const agent = await t.signIn('kim');
+    t.clock.set((COINCIDING.step * 30 + 5) * 1000);
+    await agent.post('/auth/mfa/totp/verify').send({ code: COINCIDING.code }).expect(200);
+    // Next step: the app shows the same digits, now as that step's code.
+    t.clock.advance(30_000);
+    await agent.post('/auth/mfa/totp/verify').send({ code: COINCIDING.code }).expect(200);
+    // Both steps are used now: the digits are refused within the window from then on.
+    await agent.post('/auth/mfa/totp/verify').send({ code: COINCIDING.code }).expect(401);
   });
 
   test('a replay fails from another session and another app instance sharing Redis', async () => {

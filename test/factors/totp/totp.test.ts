@@ -8,6 +8,7 @@ import {
   type TotpAlgorithm,
   totpUri,
 } from '../../../lib/factors/totp/totp.js';
+import { COINCIDING } from '../../helpers/coinciding-codes.js';
 
 // RFC 6238 Appendix B: seeds are ASCII, 8-digit codes, 30 s steps.
 const SEEDS: Record<TotpAlgorithm, string> = {
@@ -55,6 +56,24 @@ describe('matchTotpStep', () => {
     assert.equal(matchTotpStep({ secret, code: codeAt(now - 60_000), nowMs: now, window: 1 }), null);
     assert.equal(matchTotpStep({ secret, code: codeAt(now + 60_000), nowMs: now, window: 1 }), null);
     assert.equal(matchTotpStep({ secret, code: codeAt(now - 30_000), nowMs: now, window: 0 }), null);
+  });
+
+  test('of two neighbouring steps with the same code, the one nearest now is named', () => {
+    const { secret: key, step, code } = COINCIDING;
+    const at = (s: number) => generateSync({ secret: key, epoch: s * 30 + 5 });
+    assert.equal(at(step), code, 'the fixture: its first step has the code');
+    assert.equal(at(step + 1), code, 'the fixture: the next step has the same code');
+    // In the later step its code is the later step's, not the (already used) step before.
+    assert.equal(
+      matchTotpStep({ secret: key, code, nowMs: ((step + 1) * 30 + 5) * 1000, window: 1 }),
+      step + 1,
+    );
+    assert.equal(matchTotpStep({ secret: key, code, nowMs: (step * 30 + 5) * 1000, window: 1 }), step);
+    // Seen from two steps on, only the nearer of the two is in the window.
+    assert.equal(
+      matchTotpStep({ secret: key, code, nowMs: ((step + 2) * 30 + 5) * 1000, window: 1 }),
+      step + 1,
+    );
   });
 
   test('malformed codes are simply not valid, never a throw', () => {
