@@ -1,6 +1,6 @@
 import type { Request, RequestHandler, Response, Router } from 'express';
 import { createAdmin, type MfaAdmin } from './admin.js';
-import { asyncRouter, routesAt } from './async-router.js';
+import { answerOptions, asyncRouter, routesAt } from './async-router.js';
 import { createCore } from './core.js';
 import { backupCodesFactor } from './factors/backup-codes/backup-codes-factor.js';
 import { emailFactor } from './factors/email-sms/email-factor.js';
@@ -85,6 +85,7 @@ export function createMfa(options: MfaOptions): Mfa {
   // Not a factor: recovery replaces factors, it never satisfies the guard.
   recoveryRoutes(core, routesAt(router, '/recovery'));
   trustedDeviceRoutes(core, routesAt(router, '/trusted-devices'));
+  answerOptions(router);
   router.use(notFound);
   router.use(
     errorHandler((error) => {

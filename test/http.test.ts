@@ -70,6 +70,20 @@ test('unknown routes are 404 not_found in JSON', async () => {
   assert.match(res.headers['content-type'] ?? '', /application\/json/);
 });
 
+test('OPTIONS names the methods of a route, on every factor, and is 404 where there is none', async () => {
+  const t = await makeTestApp(redis.client());
+  for (const [path, allow] of [
+    ['/auth/mfa/totp/verify', 'POST'],
+    ['/auth/mfa/totp', 'DELETE'],
+    ['/auth/mfa/backup-codes', 'POST'],
+    ['/auth/mfa/backup-codes/verify', 'POST'],
+  ] as const) {
+    const res = await supertest(t.app).options(path).expect(200);
+    assert.equal(res.headers.allow, allow, path);
+  }
+  await supertest(t.app).options('/auth/mfa/nope').expect(404);
+});
+
 test('every MFA answer is uncached, errors included', async () => {
   const t = await makeTestApp(redis.client());
   const agent = await t.signIn('cyd');

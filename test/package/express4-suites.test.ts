@@ -8,6 +8,7 @@ import { consumerEnv, consumerProject, exec, root } from './consumer-projects.js
 // The router, the guard and the factors' route suites, run again with Express 4 in place of 5
 // (every `import 'express'` of the sources and the test helpers resolves to it).
 const SUITES = [
+  'test/async-router.test.ts',
   'test/http.test.ts',
   'test/status.test.ts',
   'test/require-mfa.test.ts',
