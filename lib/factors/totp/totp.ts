@@ -30,6 +30,7 @@ const nodeCrypto = {
 };
 
 const PERIOD_SECONDS = 30;
+const MAX_WINDOW = 10;
 const CODE_SHAPES = { 6: /^\d{6}$/, 7: /^\d{7}$/, 8: /^\d{8}$/ } as const;
 
 /** A new base32 TOTP secret of 160 bits (RFC 4226's recommended length), from node's CSPRNG. */
@@ -66,6 +67,10 @@ export interface TotpCheck {
  */
 export function matchTotpStep(check: TotpCheck): number | null {
   const digits = check.digits ?? 6;
+  // createMfa allows 0..10; anything else here is a caller's bug, never a refusal to hide.
+  if (!Number.isSafeInteger(check.window) || check.window < 0 || check.window > MAX_WINDOW) {
+    throw new RangeError(`TOTP window must be a whole number from 0 to ${MAX_WINDOW}, got ${check.window}`);
+  }
   if (!CODE_SHAPES[digits].test(check.code)) return null;
   try {
     // Decoded once here rather than by otplib for each step tried.

@@ -182,8 +182,13 @@ describe('POST /totp/verify', () => {
     // Next step: the app shows the same digits, now as that step's code.
     t.clock.advance(30_000);
     await agent.post('/auth/mfa/totp/verify').send({ code: COINCIDING.code }).expect(200);
-    // Both steps are used now: the digits are refused within the window from then on.
-    await agent.post('/auth/mfa/totp/verify').send({ code: COINCIDING.code }).expect(401);
+    // Both steps are used now: the digits are refused within the window from then on, as a wrong code is.
+    const replay = await agent.post('/auth/mfa/totp/verify').send({ code: COINCIDING.code }).expect(401);
+    const wrong = await agent
+      .post('/auth/mfa/totp/verify')
+      .send({ code: wrongCode(COINCIDING.secret, t.clock) })
+      .expect(401);
+    assert.deepEqual(replay.body, wrong.body);
   });
 
   test('a replay fails from another session and another app instance sharing Redis', async () => {

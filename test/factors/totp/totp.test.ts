@@ -44,6 +44,14 @@ describe('matchTotpStep', () => {
   const secret = generateTotpSecret();
   const now = Date.UTC(2026, 0, 1, 12, 0, 10);
   const codeAt = (ms: number) => generateSync({ secret, epoch: Math.floor(ms / 1000) });
+  /** A code of none of the steps around `ms` (the first 6-digit string that is not one of them). */
+  const wrongAt = (ms: number) => {
+    const taken = new Set([-1, 0, 1].map((k) => codeAt(Math.max(0, ms + k * 30_000))));
+    for (let n = 0; ; n++) {
+      const code = String(n).padStart(6, '0');
+      if (!taken.has(code)) return code;
+    }
+  };
 
   test('accepts the previous, current and next step with window 1, and names the step', () => {
     const step = Math.floor(now / 30_000);
@@ -74,6 +82,35 @@ describe('matchTotpStep', () => {
       matchTotpStep({ secret: key, code, nowMs: ((step + 2) * 30 + 5) * 1000, window: 1 }),
       step + 1,
     );
+  });
+
+  test('a wider window reaches every step in it and none beyond; near the epoch there is no step before 0', () => {
+    const step = Math.floor(now / 30_000);
+    for (const offset of [-2, -1, 0, 1, 2]) {
+      const code = codeAt(now + offset * 30_000);
+      assert.equal(matchTotpStep({ secret, code, nowMs: now, window: 2 }), step + offset, `offset ${offset}`);
+    }
+    for (const offset of [-3, 3]) {
+      assert.equal(
+        matchTotpStep({ secret, code: codeAt(now + offset * 30_000), nowMs: now, window: 2 }),
+        null,
+      );
+    }
+    // At 10 s after the epoch: steps 0 and 1 pass, and nothing reaches for a step before the first.
+    const early = 10_000;
+    assert.equal(matchTotpStep({ secret, code: codeAt(early), nowMs: early, window: 1 }), 0);
+    assert.equal(matchTotpStep({ secret, code: codeAt(early + 30_000), nowMs: early, window: 1 }), 1);
+    assert.equal(matchTotpStep({ secret, code: wrongAt(early), nowMs: early, window: 1 }), null);
+  });
+
+  test('a window outside 0..10 is a programming error, not a refused code', () => {
+    for (const window of [-1, 11, 1.5, Number.POSITIVE_INFINITY, Number.NaN]) {
+      assert.throws(
+        () => matchTotpStep({ secret, code: '123456', nowMs: now, window }),
+        RangeError,
+        String(window),
+      );
+    }
   });
 
   test('malformed codes are simply not valid, never a throw', () => {
