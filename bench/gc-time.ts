@@ -1,9 +1,12 @@
 import { PerformanceObserver } from 'node:perf_hooks';
 
 /**
- * Time this process has spent in the garbage collector since the first call, µs, from the 'gc'
- * performance entries. Entries are delivered after the collection; `takeRecords()` collects the
- * pending ones, so a reading includes every collection finished before it.
+ * Time the main thread of this process has spent paused for the garbage collector since the first
+ * call, µs, from the 'gc' performance entries. A lower bound of the collector's CPU: V8's concurrent
+ * and parallel helper threads count in process.cpuUsage() but not here. Entries reach JavaScript
+ * an event-loop turn after their collection; `takeRecords()` takes those already queued, and callers
+ * read after the server has gone quiet (measure.ts's quiesce), so a reading misses at most the last
+ * turn's.
  */
 export function gcClock(): () => number {
   let micros = 0;

@@ -30,14 +30,17 @@ if (!fileA || !fileB || !(requestsA > 0) || !(requestsB > 0)) {
   );
 }
 const top = Number(values.top);
-let heap = false;
-const load = (file: string) => {
-  const profile: unknown = JSON.parse(readFileSync(file, 'utf8'));
-  heap = isHeapProfile(profile);
-  return heap ? summariseHeap(profile as never) : summarise(profile as Profile, Number.POSITIVE_INFINITY);
-};
-const a = load(fileA);
-const b = load(fileB);
+const read = (file: string): unknown => JSON.parse(readFileSync(file, 'utf8'));
+const profileA = read(fileA);
+const profileB = read(fileB);
+const heap = isHeapProfile(profileA);
+if (heap !== isHeapProfile(profileB)) {
+  throw new Error('profile-diff compares two CPU profiles or two heap profiles, not one of each');
+}
+const load = (profile: unknown) =>
+  isHeapProfile(profile) ? summariseHeap(profile) : summarise(profile as Profile, Number.POSITIVE_INFINITY);
+const a = load(profileA);
+const b = load(profileB);
 const unit = heap ? 'bytes' : 'µs';
 
 /** µs per request, A and B, and their difference, for every key of either list. */

@@ -26,7 +26,7 @@ export interface ServerStats {
   roundTrips: number;
   /** CPU time this process has used (user + system), microseconds. */
   cpuMicros: number;
-  /** Of that, time in the garbage collector (PerformanceObserver 'gc' entries), microseconds. */
+  /** Main-thread pauses for the garbage collector (PerformanceObserver 'gc' entries), microseconds. */
   gcMicros: number;
   /**
    * With several processes behind one port (bench/server-workers.ts): each worker's own figures; the

@@ -26,7 +26,7 @@ export interface ScenarioResult {
   roundTrips: number;
   /** CPU the server process used in the measured runs, µs. */
   serverCpuMicros: number;
-  /** Of that, the server's garbage collector, µs. */
+  /** The server's main-thread pauses for its garbage collector (a lower bound of the collector's CPU), µs. */
   serverGcMicros: number;
   /** CPU redis-server used in the measured runs, µs. */
   redisCpuMicros: number;
@@ -96,7 +96,7 @@ export function comparison(results: ScenarioResult[]): string {
   const lines = [
     'A/B (B = --compare), interleaved in this run:',
     '',
-    '| scenario | req/s B/A | server CPU/req B/A | server GC/req B/A | redis CPU/req B/A | Redis executed/req A → B | sent/req A → B |',
+    '| scenario | req/s B/A | server CPU/req B/A | GC pauses/req B/A | redis CPU/req B/A | Redis executed/req A → B | sent/req A → B |',
     '|---|---:|---:|---:|---:|---:|---:|',
   ];
   for (const b of results.filter((r) => variantOf(r.name))) {
@@ -113,7 +113,7 @@ export function comparison(results: ScenarioResult[]): string {
 /** Per-command detail: what Redis executed and what the server sent, per request. */
 export function commandDetail(results: ScenarioResult[]): string {
   const lines = [
-    '| scenario | server CPU µs/req | of it GC µs/req | redis CPU µs/req | Redis executed /req (INFO commandstats, incl. inside scripts) | sent by the server /req (a script call counts once) | round trips /req (serial probe) |',
+    '| scenario | server CPU µs/req | GC pauses µs/req | redis CPU µs/req | Redis executed /req (INFO commandstats, incl. inside scripts) | sent by the server /req (a script call counts once) | round trips /req (serial probe) |',
     '|---|---:|---:|---:|---|---|---:|',
   ];
   for (const r of results) {

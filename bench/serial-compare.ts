@@ -16,8 +16,9 @@
  * between two, so a profile holds only them). Flags: --requests 3000 (per kind), --blocks 10,
  * --warmup 500, --only A,floor (a subset of the kinds), --profile FILE (a V8 CPU profile of the
  * measured blocks, for bench/profile-diff.ts), --heap-profile FILE (a V8 sampling heap profile of
- * them, every allocation counted, collected or not: what the garbage collector works through; also
- * for profile-diff), --smoke (a few requests, for the test suite).
+ * them that keeps samples of what was collected too, so it estimates everything allocated, the
+ * garbage collector's work; also for profile-diff; the sampling slows the run, so that run's CPU
+ * figures are not comparable with others), --smoke (a few requests, for the test suite).
  */
 
 import { writeFileSync } from 'node:fs';
@@ -321,6 +322,11 @@ try {
   }
   if (values.profile)
     out.push(`profile of the measured blocks: ${values.profile} (${per * blocks} requests of each kind)`);
+  if (values['heap-profile']) {
+    out.push(
+      `heap profile (sampled) of the measured blocks: ${values['heap-profile']} (${per * blocks} requests of each kind, ${per * blocks * kinds.length} in all; the sampling slowed this run: its CPU figures compare only with each other)`,
+    );
+  }
   process.stdout.write(`${out.join('\n')}\n`);
 } finally {
   for (const close of closers) close();

@@ -4,11 +4,12 @@
  * connection then stays with its worker). Forked by server-process.ts in place of server.ts when more
  * than one worker is asked for, it speaks the same IPC protocol to its parent: `ready` once every
  * worker listens (on one port), `stats` summed over the workers plus the primary's own CPU (each
- * worker's figures in `workers`), `gc` and `shutdown` handed to every worker.
+ * worker's figures in `workers`; GC pauses likewise), `gc` and `shutdown` handed to every worker.
  * Argument: the worker script (server.ts, or its compiled server.js). Env: BENCH_WORKERS (>= 2) and
  * what server.ts reads, which every worker inherits.
  */
 import cluster, { type Worker } from 'node:cluster';
+import { gcClock } from './gc-time.js';
 import type { ServerMessage, ServerRequest, ServerStats } from './protocol.js';
 
 const count = Number(process.env.BENCH_WORKERS);
@@ -22,6 +23,7 @@ cluster.schedulingPolicy = cluster.SCHED_RR;
 cluster.setupPrimary({ exec: script });
 
 const send = (message: ServerMessage) => process.send?.(message);
+const primaryGcMicros = gcClock();
 const workers: Worker[] = Array.from({ length: count }, () => cluster.fork());
 
 let closing = false;
@@ -76,6 +78,7 @@ async function stats(): Promise<ServerStats> {
   // The primary's share (accepting connections and handing them over) belongs to the app's cost too.
   const own = process.cpuUsage();
   total.cpuMicros += own.user + own.system;
+  total.gcMicros += primaryGcMicros();
   return total;
 }
 

@@ -67,7 +67,8 @@ test('serial-compare --step-up measures both copies and writes a heap profile pr
     assert.match(run.stdout, /\(step-up verifications\)/, output);
     assert.match(run.stdout, /^B\/A \d+\.\d{3} /m, output);
 
-    const diff = await runBenchScript('bench/profile-diff.ts', [heap, heap, '--requests', '20'], 30_000);
+    // The heap profile holds both kinds' requests: 20 each in a smoke run.
+    const diff = await runBenchScript('bench/profile-diff.ts', [heap, heap, '--requests', '40'], 30_000);
     assert.equal(diff.code, 0, `profile-diff failed:\n${diff.stdout}\n${diff.stderr}`);
     const total = /^allocated per request: A (\d+) bytes, B (\d+) bytes, B - A (-?\d+) bytes$/m.exec(
       diff.stdout,
@@ -76,7 +77,8 @@ test('serial-compare --step-up measures both copies and writes a heap profile pr
     assert.ok(Number(total[1]) > 1000, `a verification allocates more than 1 kB:\n${diff.stdout}`);
     assert.equal(Number(total[3]), 0);
     assert.match(diff.stdout, /^allocated by function, bytes per request:/m);
-    assert.match(diff.stdout, /session\.js/, 'the MFA session code allocates');
+    assert.match(diff.stdout, /dist\/session\.js/, 'the MFA session code allocates');
+    assert.match(run.stdout, /^heap profile \(sampled\) of the measured blocks: .* 40 in all;/m, output);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
