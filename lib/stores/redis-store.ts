@@ -351,6 +351,7 @@ function invoke<T>(operation: () => Promise<T>): Promise<T> {
   }
 }
 
+/** Connection-type failures become `StoreUnavailableError`; replies that signal a bug stay as they are. */
 function asStoreError(error: unknown, client: RedisCommands): unknown {
   if (error instanceof StoreUnavailableError || !(error instanceof Error)) return error;
   if (error instanceof TypeError || error instanceof RangeError) return error;
