@@ -32,6 +32,9 @@ import {
 } from './trusted-devices/trusted-device-options.js';
 
 // Still importable from here, for parsers written against this file.
+/** The widest `totp.window` (steps either side of now) createMfa accepts. */
+export const MAX_TOTP_WINDOW = 10;
+
 export { checkKeys, duration, fail, integer, optionalObject };
 
 /** The signed-in user as the app knows it. */
@@ -312,7 +315,7 @@ export function parseOptions(input: unknown): MfaConfig {
     },
     totp: {
       pendingTtlMs: duration(totp.pendingTtlMs, 'totp.pendingTtlMs', 10 * MINUTE),
-      window: integer(totp.window, 'totp.window', 1, 0, 10),
+      window: integer(totp.window, 'totp.window', 1, 0, MAX_TOTP_WINDOW),
     },
     webauthn: parseWebAuthnOptions(o.webauthn, o.issuer),
     onLogin: fn(o.onLogin, 'onLogin', false, '(req, userId) => { req.session.user = users.get(userId) }'),

@@ -2,6 +2,7 @@ import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import { verifySync } from '@otplib/totp';
 import { generateTOTP } from '@otplib/uri';
 import { base32 as rfc4648 } from 'rfc4648';
+import { MAX_TOTP_WINDOW } from '../../options.js';
 
 export type TotpAlgorithm = 'sha1' | 'sha256' | 'sha512';
 
@@ -30,7 +31,6 @@ const nodeCrypto = {
 };
 
 const PERIOD_SECONDS = 30;
-const MAX_WINDOW = 10;
 const CODE_SHAPES = { 6: /^\d{6}$/, 7: /^\d{7}$/, 8: /^\d{8}$/ } as const;
 
 /** A new base32 TOTP secret of 160 bits (RFC 4226's recommended length), from node's CSPRNG. */
@@ -67,9 +67,11 @@ export interface TotpCheck {
  */
 export function matchTotpStep(check: TotpCheck): number | null {
   const digits = check.digits ?? 6;
-  // createMfa allows 0..10; anything else here is a caller's bug, never a refusal to hide.
-  if (!Number.isSafeInteger(check.window) || check.window < 0 || check.window > MAX_WINDOW) {
-    throw new RangeError(`TOTP window must be a whole number from 0 to ${MAX_WINDOW}, got ${check.window}`);
+  // createMfa allows no other window: anything else here is a caller's bug, never a refusal to hide.
+  if (!Number.isSafeInteger(check.window) || check.window < 0 || check.window > MAX_TOTP_WINDOW) {
+    throw new RangeError(
+      `TOTP window must be a whole number from 0 to ${MAX_TOTP_WINDOW}, got ${check.window}`,
+    );
   }
   if (!CODE_SHAPES[digits].test(check.code)) return null;
   try {
