@@ -1,8 +1,8 @@
 import { type NextFunction, type Request, type Response, Router } from 'express';
 
-type Handler = (req: Request, res: Response, next: NextFunction) => unknown;
+export type Handler = (req: Request, res: Response, next: NextFunction) => unknown;
 
-const METHODS = ['all', 'get', 'post', 'put', 'patch', 'delete'] as const;
+export const METHODS = ['all', 'get', 'post', 'put', 'patch', 'delete'] as const;
 
 /**
  * Passes a handler's rejected promise (or synchronous throw) to `next`, so it reaches the router's
@@ -40,57 +40,4 @@ export function asyncRouter(): Router {
       original(...args.map(caught));
   }
   return router;
-}
-
-type Method = Exclude<(typeof METHODS)[number], 'all'>;
-
-/** Route methods of one part of the router (a factor's routes, say), paths relative to its prefix. */
-export type Routes = Record<Method, (path: string, ...handlers: Handler[]) => Routes>;
-
-/** The methods of each path routesAt has added to a router, for its OPTIONS answers. */
-const methodsByPath = new WeakMap<Router, Map<string, Set<string>>>();
-
-/**
- * Adds a part's routes straight onto `router` under `prefix`: `routesAt(router, '/totp').post('/verify', h)`
- * is `router.post('/totp/verify', h)`, and `'/'` is the prefix itself (which, like a mounted router's
- * `'/'`, also matches with a trailing slash). One router holding every route, rather than a router per
- * part mounted with `use`, spares each request a nested router's pass: its path trimmed and restored,
- * the URL parsed again, its layers walked. `router` should be an `asyncRouter`; after the last part,
- * `answerOptions(router)` gives OPTIONS its answers.
- */
-export function routesAt(router: Router, prefix: string): Routes {
-  const known = methodsByPath.get(router) ?? new Map<string, Set<string>>();
-  methodsByPath.set(router, known);
-  const routes = {} as Routes;
-  for (const method of METHODS) {
-    if (method === 'all') continue;
-    const add = router[method].bind(router) as (path: string, ...handlers: Handler[]) => Router;
-    routes[method] = (path, ...handlers) => {
-      const full = path === '/' ? prefix : prefix + path;
-      const methods = known.get(full) ?? new Set<string>();
-      known.set(full, methods);
-      methods.add(method.toUpperCase());
-      add(full, ...handlers);
-      return routes;
-    };
-  }
-  return routes;
-}
-
-/**
- * OPTIONS for every path routesAt added to `router`: 200 with `Allow`, as Express answers it. A nested
- * router did that by itself, because nothing came after its routes; on a router that ends in a 404
- * handler the request would reach the 404 instead. Added after the routes, so the other methods'
- * requests never pass these layers on the way to their own.
- */
-export function answerOptions(router: Router): void {
-  for (const [path, methods] of methodsByPath.get(router) ?? []) {
-    const allow = [...methods].flatMap((m) => (m === 'GET' ? ['GET', 'HEAD'] : [m])).join(', ');
-    router.options(path, (_req, res) => {
-      res.setHeader('Allow', allow);
-      res.setHeader('Content-Type', 'text/plain; charset=utf-8');
-      res.setHeader('X-Content-Type-Options', 'nosniff');
-      res.status(200).end(allow);
-    });
-  }
 }

@@ -1,6 +1,6 @@
 import type { Request, RequestHandler, Response, Router } from 'express';
 import { createAdmin, type MfaAdmin } from './admin.js';
-import { answerOptions, asyncRouter, routesAt } from './async-router.js';
+import { asyncRouter } from './async-router.js';
 import { createCore } from './core.js';
 import { backupCodesFactor } from './factors/backup-codes/backup-codes-factor.js';
 import { emailFactor } from './factors/email-sms/email-factor.js';
@@ -16,6 +16,7 @@ import { errorHandler, jsonOnly, noStore, notFound } from './http.js';
 import type { FactorName } from './keys.js';
 import { type AppUser, type MfaOptions, parseOptions } from './options.js';
 import { createRequireMfa } from './require-mfa.js';
+import { routeTable } from './route-table.js';
 import { routerDiagnostics } from './router-diagnostics.js';
 import { createSessionWrapper, type SessionWrapperOptions } from './session-middleware.js';
 import { createSignIn, type SignInResult } from './sign-in/sign-in.js';
@@ -80,12 +81,13 @@ export function createMfa(options: MfaOptions): Mfa {
     }),
   );
   router.get('/', statusRoute(core));
-  // Every route on this one router (see routesAt): no nested router to pass on the way to a verify.
-  for (const factor of core.definitions) factor.routes(core, routesAt(router, factor.path));
+  // Every route on this one router (see routeTable): no nested router to pass on the way to a verify.
+  const table = routeTable(router);
+  for (const factor of core.definitions) factor.routes(core, table.at(factor.path));
   // Not a factor: recovery replaces factors, it never satisfies the guard.
-  recoveryRoutes(core, routesAt(router, '/recovery'));
-  trustedDeviceRoutes(core, routesAt(router, '/trusted-devices'));
-  answerOptions(router);
+  recoveryRoutes(core, table.at('/recovery'));
+  trustedDeviceRoutes(core, table.at('/trusted-devices'));
+  table.answerOptions();
   router.use(notFound);
   router.use(
     errorHandler((error) => {

@@ -1,7 +1,7 @@
-import type { Routes } from '../async-router.js';
 import type { MfaCore } from '../core.js';
 import type { FactorName } from '../keys.js';
 import type { MfaUser } from '../options.js';
+import type { Routes } from '../route-table.js';
 
 /**
  * What a factor folder gives the core: its routes and how to tell whether a user has it. The core

@@ -1,9 +1,9 @@
 import type { Request } from 'express';
-import type { Routes } from '../async-router.js';
 import { emptyBody } from '../bodies.js';
 import type { MfaCore } from '../core.js';
 import { MfaError } from '../errors.js';
 import { parseBody } from '../http.js';
+import type { Routes } from '../route-table.js';
 import { clearDeviceCookie, readCookie } from './device-cookie.js';
 
 /** This browser's device token, when trusted devices are on and it sent one. */

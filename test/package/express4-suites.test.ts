@@ -8,11 +8,11 @@ import { consumerEnv, consumerProject, exec, root } from './consumer-projects.js
 // The router, the guard and the factors' route suites, run again with Express 4 in place of 5
 // (every `import 'express'` of the sources and the test helpers resolves to it).
 const SUITES = [
-  'test/async-router.test.ts',
   'test/http.test.ts',
   'test/status.test.ts',
   'test/require-mfa.test.ts',
   'test/session.test.ts',
+  'test/route-table.test.ts',
   'test/router-diagnostics.test.ts',
   'test/session-middleware.test.ts',
   'test/user-id.test.ts',

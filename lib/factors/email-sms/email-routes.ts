@@ -1,10 +1,10 @@
-import type { Routes } from '../../async-router.js';
 import { codeBody, emptyBody } from '../../bodies.js';
 import type { MfaCore } from '../../core.js';
 import { maskEmail } from '../../delivery/mask.js';
 import { MfaError } from '../../errors.js';
 import { withReturnTo } from '../../guard/return-to.js';
 import { parseBody } from '../../http.js';
+import type { Routes } from '../../route-table.js';
 import type { CodeTarget } from './code-service.js';
 import { createCodeService } from './code-service.js';
 import { emailAddressOf } from './email-address.js';

@@ -1,5 +1,4 @@
 import type { Request } from 'express';
-import type { Routes } from '../../async-router.js';
 import { codeBody, emptyBody } from '../../bodies.js';
 import type { MfaCore } from '../../core.js';
 import { maskPhone } from '../../delivery/mask.js';
@@ -7,6 +6,7 @@ import { MfaError } from '../../errors.js';
 import { withReturnTo } from '../../guard/return-to.js';
 import { parseBody } from '../../http.js';
 import { lazySchema } from '../../lazy-schema.js';
+import type { Routes } from '../../route-table.js';
 import { codeKeys, smsRecordKeys } from './code-keys.js';
 import { type CodeTarget, createCodeService } from './code-service.js';
 import { parsePhone, phoneLibrary } from './phone.js';

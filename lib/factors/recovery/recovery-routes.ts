@@ -1,8 +1,8 @@
-import type { Routes } from '../../async-router.js';
 import type { MfaCore } from '../../core.js';
 import { MfaError } from '../../errors.js';
 import { parseBody } from '../../http.js';
 import { lazySchema, type Zod } from '../../lazy-schema.js';
+import type { Routes } from '../../route-table.js';
 import { normalizeEmail } from './recovery-code.js';
 import { createRecoveryService } from './recovery-service.js';
 

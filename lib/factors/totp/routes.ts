@@ -1,4 +1,3 @@
-import type { Routes } from '../../async-router.js';
 import { codeBody, emptyBody } from '../../bodies.js';
 import type { Actor, MfaCore } from '../../core.js';
 import { MfaError } from '../../errors.js';
@@ -6,6 +5,7 @@ import { withReturnTo } from '../../guard/return-to.js';
 import { parseBody } from '../../http.js';
 import { keys } from '../../keys.js';
 import { limitedAttempt } from '../../limits.js';
+import type { Routes } from '../../route-table.js';
 import { type StoredSecret, setupSessionTag } from './pending-setup.js';
 import { generateTotpSecret, matchTotpStep, normalizeTotpCode, totpUri } from './totp.js';
 

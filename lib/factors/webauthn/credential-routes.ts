@@ -1,7 +1,7 @@
-import type { Routes } from '../../async-router.js';
 import type { Actor } from '../../core.js';
 import { MfaError } from '../../errors.js';
 import { parseBody } from '../../http.js';
+import type { Routes } from '../../route-table.js';
 import { type PasskeyRecord, summarize } from './passkey-records.js';
 import { isCredentialId, removeBody, renameBody } from './webauthn-bodies.js';
 import type { WebAuthnContext } from './webauthn-context.js';

@@ -1,12 +1,12 @@
 import type { AuthenticationResponseJSON } from '@simplewebauthn/server';
 import type { Request } from 'express';
-import type { Routes } from '../../async-router.js';
 import { emptyBody } from '../../bodies.js';
 import { MfaError } from '../../errors.js';
 import { withReturnTo } from '../../guard/return-to.js';
 import { parseBody } from '../../http.js';
 import { tooManyAttempts } from '../../limits.js';
 import type { MfaOptions } from '../../options.js';
+import type { Routes } from '../../route-table.js';
 import { verifiedState } from '../../session.js';
 import { completeSignIn } from '../../sign-in/complete-sign-in.js';
 import { MINUTE } from '../../time.js';

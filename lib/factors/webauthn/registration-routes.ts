@@ -1,8 +1,8 @@
 import type { RegistrationResponseJSON } from '@simplewebauthn/server';
-import type { Routes } from '../../async-router.js';
 import { emptyBody } from '../../bodies.js';
 import { MfaError } from '../../errors.js';
 import { parseBody } from '../../http.js';
+import type { Routes } from '../../route-table.js';
 import { beginUserCeremony, userChallenge, userChallengeMarker } from './challenges.js';
 import { type PasskeyRecord, summarize } from './passkey-records.js';
 import { registerBody } from './webauthn-bodies.js';

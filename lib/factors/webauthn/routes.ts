@@ -1,5 +1,5 @@
-import type { Routes } from '../../async-router.js';
 import type { MfaCore } from '../../core.js';
+import type { Routes } from '../../route-table.js';
 import { credentialRoutes } from './credential-routes.js';
 import { loginRoutes } from './login-routes.js';
 import { passkeyRecords } from './passkey-records.js';

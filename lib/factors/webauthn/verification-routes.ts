@@ -1,8 +1,8 @@
 import type { AuthenticationResponseJSON } from '@simplewebauthn/server';
-import type { Routes } from '../../async-router.js';
 import { emptyBody } from '../../bodies.js';
 import { withReturnTo } from '../../guard/return-to.js';
 import { parseBody } from '../../http.js';
+import type { Routes } from '../../route-table.js';
 import { beginUserCeremony, userChallenge } from './challenges.js';
 import { assertionBody } from './webauthn-bodies.js';
 import { authenticationOptions, checkAssertion } from './webauthn-ceremonies.js';
