@@ -1,6 +1,8 @@
-import { randomBytes } from 'node:crypto';
-import express, { type Request, type Router } from 'express';
+import { createCipheriv, createDecipheriv, createHash, randomBytes, timingSafeEqual } from 'node:crypto';
+import express, { type Request, type RequestHandler, type Router } from 'express';
 import type { Cluster, Redis } from 'ioredis';
+import { base32 } from 'rfc4648';
+import { stepAt, totpCode } from './totp-code.js';
 
 /**
  * The same-work floor of a TOTP step-up, hand-written without express-mfa: what any implementation on
@@ -11,9 +13,16 @@ import type { Cluster, Redis } from 'ioredis';
  * after both, with a new signed cookie. What it skips is what express-mfa adds: decrypting the secret,
  * checking the code, the attempt limit, the replay rule and the session's MFA state.
  *
- *   POST /bench/floor-verify {code} the floor verification, for a session of POST /bench/login
+ *   POST /bench/floor-verify {code}       the floor verification, for a session of POST /bench/login
+ *   POST /bench/floor-totp-verify {code}  the same plus the work no TOTP check can skip: the record
+ *                                         parsed, its secret decrypted (AES-256-GCM, the user bound
+ *                                         as associated data) and base32-decoded, one HMAC-SHA1 for
+ *                                         the current step compared in constant time with the code,
+ *                                         and a verification's MFA state (as express-mfa's) in the
+ *                                         new session. It proceeds whatever the comparison says: it
+ *                                         measures the work, not the verdict.
  *
- * `prepare()` stores the record (once the client is ready).
+ * `prepare()` stores the records (once the client is ready).
  */
 export function floorRoutes(
   redis: Redis | Cluster,
@@ -33,48 +42,100 @@ export function floorRoutes(
     numberOfKeys: 1,
     lua: "local last = redis.call('GET', KEYS[1]); redis.call('SET', KEYS[1], ARGV[1], 'PX', 60000); return last",
   });
-  const prepare = () => redis.set(record, recordValue);
   const check = (key: string, value: string) =>
     (
       redis as (Redis | Cluster) & { benchFloorCheck(key: string, value: string): Promise<string | null> }
     ).benchFloorCheck(key, value);
 
-  router.post('/bench/floor-verify', express.json(), async (req, res, next) => {
-    try {
-      const user = signedIn(req);
-      const code: unknown = req.body?.code;
-      if (!user || typeof code !== 'string') {
-        res.status(400).json({ error: 'invalid_request' });
-        return;
+  // A stored TOTP record as express-mfa keeps one: `v1.<key id>.<iv>.<ciphertext>.<tag>`, base64url.
+  // Derived from constants, not drawn at random: every bench server process stores the record (the
+  // last one wins) and must be able to decrypt the one stored.
+  const totpRecord = 'bench:floor:totp-record';
+  const derived = (label: string) => createHash('sha256').update(`express-mfa bench floor ${label}`).digest();
+  const encryptionKey = derived('key');
+  const context = Buffer.from('totp:floor', 'utf8');
+  const totpRecordValue = (() => {
+    const iv = derived('iv').subarray(0, 12);
+    const cipher = createCipheriv('aes-256-gcm', encryptionKey, iv);
+    cipher.setAAD(context);
+    const secret = base32.stringify(derived('secret').subarray(0, 20), { pad: false });
+    const body = Buffer.concat([cipher.update(secret, 'utf8'), cipher.final()]);
+    const parts = [iv, body, cipher.getAuthTag()].map((b) => b.toString('base64url'));
+    return JSON.stringify({ secret: ['v1', 'k1', ...parts].join('.'), createdAt: 1_700_000_000_000 });
+  })();
+  // What a verification records of the client (a keyed hash; express-mfa caches it per client).
+  const fingerprint = `k1.${randomBytes(16).toString('base64url')}`;
+
+  /** The current step's 6-digit code for `stored`, and whether `code` equals it (constant time). */
+  function checkCode(stored: string, code: string): boolean {
+    const [, , iv, body, tag] = (JSON.parse(stored) as { secret: string }).secret.split('.');
+    const decipher = createDecipheriv('aes-256-gcm', encryptionKey, Buffer.from(iv!, 'base64url'), {
+      authTagLength: 16,
+    });
+    decipher.setAAD(context);
+    decipher.setAuthTag(Buffer.from(tag!, 'base64url'));
+    const secret = Buffer.concat([decipher.update(Buffer.from(body!, 'base64url')), decipher.final()]);
+    // bench/totp-code.ts: the load generator's RFC 6238 code, which run.ts checks against otplib.
+    const key = Buffer.from(base32.parse(secret.toString('utf8'), { loose: true }));
+    const expected = totpCode(key, stepAt(Date.now()));
+    return code.length === 6 && timingSafeEqual(Buffer.from(expected), Buffer.from(code));
+  }
+
+  function verify(totp: boolean): RequestHandler {
+    return async (req, res, next) => {
+      try {
+        const user = signedIn(req);
+        const code: unknown = req.body?.code;
+        if (!user || typeof code !== 'string') {
+          res.status(400).json({ error: 'invalid_request' });
+          return;
+        }
+        const stored = await redis.get(totp ? totpRecord : record);
+        if (stored === null) {
+          res.status(404).json({ error: 'not_enrolled' });
+          return;
+        }
+        if (totp) checkCode(stored, code);
+        await check(`bench:floor:check:${user.id}`, randomBytes(4).toString('hex'));
+        const store = req.sessionStore;
+        const oldId = req.sessionID;
+        const destroyed = new Promise<void>((resolve, reject) =>
+          store.destroy(oldId, (e) => (e ? reject(e) : resolve())),
+        );
+        destroyed.catch(() => {});
+        store.generate(req);
+        const now = Date.now();
+        const session = req.session as unknown as Record<string, unknown>;
+        session.user = user;
+        if (totp) {
+          session.mfa = {
+            userId: user.id,
+            verifiedAt: now,
+            methods: ['totp'],
+            at: { totp: now },
+            clients: { totp: fingerprint },
+          };
+        } else {
+          session.verifiedAt = now;
+        }
+        const saved = new Promise<void>((resolve, reject) =>
+          req.session.save((e) => (e ? reject(e) : resolve())),
+        );
+        await Promise.all([destroyed, saved]);
+        // Saved already: express-session would save the new id again at the end (express-mfa skips that too).
+        Object.defineProperty(req.session, 'save', {
+          configurable: true,
+          writable: true,
+          value: (done?: (err?: unknown) => void) => done?.(),
+        });
+        res.json({ ok: true, verifiedAt: now });
+      } catch (error) {
+        next(error);
       }
-      if ((await redis.get(record)) === null) {
-        res.status(404).json({ error: 'not_enrolled' });
-        return;
-      }
-      await check(`bench:floor:check:${user.id}`, randomBytes(4).toString('hex'));
-      const store = req.sessionStore;
-      const oldId = req.sessionID;
-      const destroyed = new Promise<void>((resolve, reject) =>
-        store.destroy(oldId, (e) => (e ? reject(e) : resolve())),
-      );
-      destroyed.catch(() => {});
-      store.generate(req);
-      (req.session as unknown as { user: { id: string }; verifiedAt: number }).user = user;
-      (req.session as unknown as { verifiedAt: number }).verifiedAt = Date.now();
-      const saved = new Promise<void>((resolve, reject) =>
-        req.session.save((e) => (e ? reject(e) : resolve())),
-      );
-      await Promise.all([destroyed, saved]);
-      // Saved already: express-session would save the new id again at the end (express-mfa skips that too).
-      Object.defineProperty(req.session, 'save', {
-        configurable: true,
-        writable: true,
-        value: (done?: (err?: unknown) => void) => done?.(),
-      });
-      res.json({ ok: true, verifiedAt: Date.now() });
-    } catch (error) {
-      next(error);
-    }
-  });
+    };
+  }
+  router.post('/bench/floor-verify', express.json(), verify(false));
+  router.post('/bench/floor-totp-verify', express.json(), verify(true));
+  const prepare = () => Promise.all([redis.set(record, recordValue), redis.set(totpRecord, totpRecordValue)]);
   return { router, prepare };
 }

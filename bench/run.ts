@@ -22,7 +22,7 @@
  *   --passkey-users 5000  users pre-enrolled with TOTP and a passkey, for passkey-verify
  *   --signin-users 6000   users pre-enrolled with TOTP, for signin-verify
  *   --memory-attempts 1000000
- *   --only a,b            run only these scenarios (hello,session,guard,totp-verify,floor-verify,backup-verify,
+ *   --only a,b            run only these scenarios (hello,session,guard,totp-verify,floor-verify,floor-totp-verify,
  *                         passkey-verify,signin-verify,memory)
  *   --profile DIR         run the server under `node --cpu-prof`, profile written to DIR
  *   --no-auto-pipelining  the server's ioredis client without enableAutoPipelining (the README turns it on)
@@ -292,9 +292,10 @@ async function main(): Promise<number> {
     const primaryServer = variants[0]!.server;
 
     // The floor repeats no code, so a few sessions serve any run (10 connections, one request each at a time).
-    const floorRotation = scenarios.includes('floor-verify')
-      ? new FloorRotation(await floorUsers([primaryServer.url], connections * 20))
-      : undefined;
+    const floorRotation =
+      scenarios.includes('floor-verify') || scenarios.includes('floor-totp-verify')
+        ? new FloorRotation(await floorUsers([primaryServer.url], connections * 20))
+        : undefined;
     const needGuardUser = scenarios.includes('session') || scenarios.includes('guard');
     let guardUser: BenchUser | undefined;
     let elevatedAt = 0;

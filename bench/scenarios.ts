@@ -11,6 +11,7 @@ export const HTTP_SCENARIOS = [
   'guard',
   'totp-verify',
   'floor-verify',
+  'floor-totp-verify',
   'backup-verify',
   'passkey-verify',
   'signin-verify',
@@ -83,6 +84,8 @@ export function createScenarios({
       }
       case 'floor-verify':
         return { spec: { method: 'POST', path: '/bench/floor-verify', source: floorRotation! } };
+      case 'floor-totp-verify':
+        return { spec: { method: 'POST', path: '/bench/floor-totp-verify', source: floorRotation! } };
       case 'backup-verify': {
         const rotation = backupRotation!;
         return {

@@ -11,7 +11,8 @@
  * heap can differ by more than a small change; this compares code paths. Without B, A is compared
  * with itself: the noise of the method.
  *
- * Kinds: A and B (a sign-in completion: `mfa.signIn` before each, not counted), floor, and with
+ * Kinds: A and B (a sign-in completion: `mfa.signIn` before each, not counted), floor and floor-totp
+ * (bench/floor.ts's two routes: the round trips alone, and with a TOTP check's cryptography), and with
  * `--step-up` A and B are step-up verifications of a signed-in session instead (nothing else runs
  * between two, so a profile holds only them). Flags: --requests 3000 (per kind), --blocks 10,
  * --warmup 500, --only A,floor (a subset of the kinds), --profile FILE (a V8 CPU profile of the
@@ -58,7 +59,7 @@ const requests = whole('requests', values.requests, smoke ? 20 : 3000);
 const blocks = whole('blocks', values.blocks, smoke ? 2 : 10);
 const warmup = whole('warmup', values.warmup, smoke ? 10 : 500);
 const stepUp = values['step-up'] ?? false;
-const KINDS = ['A', 'B', 'floor'] as const;
+const KINDS = ['A', 'B', 'floor', 'floor-totp'] as const;
 type Kind = (typeof KINDS)[number];
 const kinds = (values.only?.split(',') ?? [...KINDS]) as Kind[];
 for (const kind of kinds) {
@@ -236,20 +237,24 @@ try {
     return spent;
   }
 
-  let floorCookie = (await post(floorPort, '/bench/login', { id: 'floor-user' })).cookie;
-  async function floorOnce(): Promise<number> {
-    const before = cpu();
-    const done = await post(floorPort, '/bench/floor-verify', { code: '123456' }, floorCookie);
-    const spent = cpu() - before;
-    if (done.status !== 200) throw new Error(`floor answered ${done.status}`);
-    floorCookie = done.cookie;
-    return spent;
+  /** A floor route's verification (bench/floor.ts), in a session of its own. */
+  async function floorKind(path: string, user: string): Promise<() => Promise<number>> {
+    let cookie = (await post(floorPort, '/bench/login', { id: user })).cookie;
+    return async () => {
+      const before = cpu();
+      const done = await post(floorPort, path, { code: '123456' }, cookie);
+      const spent = cpu() - before;
+      if (done.status !== 200) throw new Error(`${path} answered ${done.status}`);
+      cookie = done.cookie;
+      return spent;
+    };
   }
 
   const runs: Record<Kind, () => Promise<number>> = {
     A: () => verifyOnce(variants[0]!),
     B: () => verifyOnce(variants[1]!),
-    floor: floorOnce,
+    floor: await floorKind('/bench/floor-verify', 'floor-user'),
+    'floor-totp': await floorKind('/bench/floor-totp-verify', 'floor-totp-user'),
   };
   // Warm-up, not counted: every path optimised before the first block.
   for (const kind of kinds) for (let i = 0; i < warmup; i++) await runs[kind]();
@@ -299,16 +304,19 @@ try {
   const out = [
     `A = ${fileURLToPath(libA)} (${what})`,
     `B = ${fileURLToPath(libB)} (${what})`,
-    `floor = bench/floor.ts`,
+    `floor, floor-totp = bench/floor.ts (/bench/floor-verify, /bench/floor-totp-verify)`,
     `${blocks} blocks of ${per} requests of each kind (${kinds.join(', ')}), interleaved, one at a time; CPU of this process per request:`,
     ...kinds.map((kind) => {
       const xs = totals.get(kind)!;
-      return `${kind.padEnd(6)} mean ${mean(xs).toFixed(1)} µs, median ${median(xs).toFixed(1)} µs (blocks: ${xs.map((x) => x.toFixed(0)).join(' ')})`;
+      return `${kind.padEnd(10)} mean ${mean(xs).toFixed(1)} µs, median ${median(xs).toFixed(1)} µs (blocks: ${xs.map((x) => x.toFixed(0)).join(' ')})`;
     }),
   ];
   const a = totals.get('A');
   const b = totals.get('B');
-  const f = totals.get('floor');
+  const floors = [
+    ['floor', totals.get('floor')],
+    ['floor-totp', totals.get('floor-totp')],
+  ] as const;
   if (a && b) {
     out.push(
       `B/A ${(mean(b) / mean(a)).toFixed(3)} (per block: ${b.map((x, i) => (x / a[i]!).toFixed(3)).join(' ')})`,
@@ -318,7 +326,9 @@ try {
     ['A', a],
     ['B', b],
   ] as const) {
-    if (xs && f) out.push(`${name} - floor: ${(mean(xs) - mean(f)).toFixed(0)} µs`);
+    for (const [floor, f] of floors) {
+      if (xs && f) out.push(`${name} - ${floor}: ${(mean(xs) - mean(f)).toFixed(0)} µs`);
+    }
   }
   if (values.profile)
     out.push(`profile of the measured blocks: ${values.profile} (${per * blocks} requests of each kind)`);

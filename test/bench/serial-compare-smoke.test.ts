@@ -21,7 +21,7 @@ async function inTempDir(body: (dir: string) => Promise<void>): Promise<void> {
  * ends the run with an error), each is measured, and a profile compared with itself differs by 0.
  */
 test(
-  'serial-compare measures A, B and the floor, and profile-diff reads its profile (--smoke)',
+  'serial-compare measures A, B and both floors, and profile-diff reads its profile (--smoke)',
   {
     timeout: 90_000,
   },
@@ -31,7 +31,7 @@ test(
       const run = await runBenchScript('bench/serial-compare.ts', ['--smoke', '--profile', profile], 60_000);
       const output = `${run.stdout}\n${run.stderr}`;
       assert.equal(run.code, 0, `serial-compare --smoke failed (exit ${run.code}):\n${output}`);
-      for (const kind of ['A', 'B', 'floor']) {
+      for (const kind of ['A', 'B', 'floor', 'floor-totp']) {
         const line = new RegExp(
           `^${kind} +mean ([\\d.]+) µs, median ([\\d.]+) µs \\(blocks: \\d+ \\d+\\)$`,
           'm',
@@ -41,6 +41,7 @@ test(
       }
       assert.match(run.stdout, /^B\/A \d+\.\d{3} \(per block: [\d.]+ [\d.]+\)$/m, output);
       assert.match(run.stdout, /^A - floor: -?\d+ µs$/m, output);
+      assert.match(run.stdout, /^A - floor-totp: -?\d+ µs$/m, output);
 
       const diff = await runBenchScript(
         'bench/profile-diff.ts',
