@@ -259,6 +259,9 @@ export function createCore(config: MfaConfig, definitions: readonly FactorDefini
    * What every successful verification or confirmation ends with. On an unfinished sign-in it completes
    * the sign-in (a new session, `onLogin`, verified), remembering the device when asked; otherwise it
    * elevates the session (a recovery session stays limited). Saved before the route answers.
+   * `alongside` is the route's own store work after its check passed (a count, a use's note), already
+   * under way: it travels with the session's save, one round trip for both, and if it fails the
+   * verification fails with it (503, no new session), as when the save fails.
    */
   function finishVerification(
     req: Request,
@@ -266,8 +269,11 @@ export function createCore(config: MfaConfig, definitions: readonly FactorDefini
     who: Actor,
     method: FactorName,
     asked: VerificationRequest = {},
+    alongside?: Promise<unknown>,
   ): Promise<VerificationOutcome> {
-    return finish(req, res, who, method, asked, false);
+    // Handled from now on: should finish fail before awaiting it, its rejection is not left unhandled.
+    alongside?.catch(() => {});
+    return finish(req, res, who, method, asked, false, alongside);
   }
 
   async function finish(
@@ -277,14 +283,20 @@ export function createCore(config: MfaConfig, definitions: readonly FactorDefini
     method: FactorName,
     asked: VerificationRequest,
     enrolled: boolean,
+    alongside?: Promise<unknown>,
   ): Promise<VerificationOutcome> {
-    if (who.recovery) return {};
+    if (who.recovery) {
+      await alongside;
+      return {};
+    }
     const now = config.now();
     if (!who.stage) {
-      await elevateSession(req, who.userId, method, now);
+      await elevateSession(req, who.userId, method, now, alongside);
       return { verifiedAt: now };
     }
     if (who.stage === 'enrol' && !enrolled) {
+      // Waited for before the state changes: if it fails, the session stays as it was.
+      await alongside;
       // A setup-only sign-in proving the implicit email factor: fresh enough to add a first factor
       // (a stolen password alone must not enrol the thief's), still not signed in.
       const state = req.session.mfa;
@@ -299,8 +311,12 @@ export function createCore(config: MfaConfig, definitions: readonly FactorDefini
         ? await devices.remember(who.userId, req.get('user-agent'), now)
         : undefined;
     try {
-      await completeSignIn(req, who.userId, { onLogin, appUser }, (r) =>
-        verifiedState(r, who.userId, method, now),
+      await completeSignIn(
+        req,
+        who.userId,
+        { onLogin, appUser },
+        (r) => verifiedState(r, who.userId, method, now),
+        alongside,
       );
     } catch (error) {
       if (remembered) await devices?.revoke(who.userId, remembered.device.id, now).catch(() => {});

@@ -117,28 +117,32 @@ export async function regenerateSession(req: Request): Promise<void> {
 /**
  * Starts replacing the session with a new, empty one under a new id, without waiting for the old id's
  * destroy: the destroy (a DEL) and the new session's save (a SET) then travel to the store together,
- * one round trip instead of two. The returned `settle(save)` saves the new session and waits for both;
- * if either fails, the new session is emptied and destroyed (nobody keeps a session whose old id may
- * still live, or that was never stored) and the caller gets a 503.
+ * one round trip instead of two. The returned `settle(save, alongside)` saves the new session and waits
+ * for both, and for `alongside`, store work of the caller's already under way (it shares the round
+ * trip); if any of them fails, the new session is emptied and destroyed (nobody keeps a session whose
+ * old id may still live, that was never stored, or whose verification's bookkeeping was lost) and the
+ * caller gets a 503.
  *
  * Stores without express-session's `generate` (never seen in practice) take the serial path.
  */
-export async function beginRegeneration(req: Request): Promise<(save?: boolean) => Promise<void>> {
+export async function beginRegeneration(
+  req: Request,
+): Promise<(save?: boolean, alongside?: Promise<unknown>) => Promise<void>> {
   const session = req.session;
   if (!session) throw unavailable();
   const store = req.sessionStore as Partial<Express.SessionStore> | undefined;
   if (typeof store?.generate !== 'function' || typeof store.destroy !== 'function') {
     await regenerateSession(req);
-    return async (save = true) => {
-      if (save) await failClosed(req, saveSession(req));
+    return async (save = true, alongside) => {
+      if (save) await failClosed(req, Promise.all([saveSession(req), alongside]));
     };
   }
   const oldId = req.sessionID;
   const destroyed = promisify((done) => store.destroy!(oldId, done));
   destroyed.catch(() => {}); // awaited in settle; never an unhandled rejection meanwhile
   store.generate(req);
-  return async (save = true) => {
-    await failClosed(req, save ? Promise.all([destroyed, saveSession(req)]) : destroyed);
+  return async (save = true, alongside) => {
+    await failClosed(req, save ? Promise.all([destroyed, saveSession(req), alongside]) : destroyed);
   };
 }
 
@@ -197,13 +201,14 @@ export function verifiedState(
  * Marks the session as verified by `method`. The session id is regenerated (an id fixed by an
  * attacker before sign-in must not become an elevated session); the app's own keys are carried over;
  * the answer waits for the save and for the old id's destroy, which go to the store together (see
- * `beginRegeneration`), so a store failure is a 503, never a silent success.
+ * `beginRegeneration`) with `alongside`, so a store failure is a 503, never a silent success.
  */
 export async function elevateSession(
   req: Request,
   userId: string,
   method: FactorName,
   now: number,
+  alongside?: Promise<unknown>,
 ): Promise<void> {
   const session = req.session;
   if (!session) throw unavailable();
@@ -219,7 +224,7 @@ export async function elevateSession(
   Object.assign(fresh, carried);
   if (typeof maxAge === 'number') req.session.cookie.maxAge = maxAge;
   req.session.mfa = verifiedState(req, userId, method, now, previous);
-  await settle();
+  await settle(true, alongside);
   skipUnchangedResave(req.session);
 }
 

@@ -14,14 +14,16 @@ export interface SignInHandOver {
  * first factor enrolled, a trusted device, a passwordless passkey): a new, clean session (the old one
  * was anonymous, pending or someone else's, and its id may have been fixed by an attacker), then
  * `onLogin`, then a check that `getUser` now sees that user, then the MFA state, saved before the
- * caller answers. The old id's destroy goes to the store with the new session's save (one round trip,
- * both awaited). On any failure nobody is left half signed in.
+ * caller answers. The old id's destroy goes to the store with the new session's save and `alongside`
+ * (the caller's own store work, already under way): one round trip, all awaited. On any failure
+ * nobody is left half signed in.
  */
 export async function completeSignIn(
   req: Request,
   userId: string,
   handOver: SignInHandOver,
   state: (req: Request) => MfaSessionState | undefined,
+  alongside?: Promise<unknown>,
 ): Promise<void> {
   const settle = await beginRegeneration(req);
   try {
@@ -37,6 +39,6 @@ export async function completeSignIn(
     await dropSession(req);
     throw error;
   }
-  await settle();
+  await settle(true, alongside);
   skipUnchangedResave(req.session);
 }

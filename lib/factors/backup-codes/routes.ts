@@ -35,10 +35,9 @@ export function backupCodeRoutes(core: MfaCore, router: Routes): void {
           },
     );
     // The count after the redemption travels with the session's regeneration: one round trip for both.
-    const [remaining, outcome] = await Promise.all([
-      store.countSet(setKey),
-      core.finishVerification(req, res, who, 'backup_codes', { rememberDevice }),
-    ]);
+    const count = store.countSet(setKey);
+    const outcome = await core.finishVerification(req, res, who, 'backup_codes', { rememberDevice }, count);
+    const remaining = await count;
     core.emit(req, who.userId, { type: 'backup_code_used', factor: 'backup_codes', remaining });
     core.emit(req, who.userId, { type: 'verified', factor: 'backup_codes' });
     res.json(withReturnTo(req, { ok: true, ...outcome, remaining }));

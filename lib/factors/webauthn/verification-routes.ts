@@ -55,14 +55,14 @@ export function verificationRoutes(ctx: WebAuthnContext, router: Routes): void {
     // Single use and the signature counter, in one atomic step: see useAsSecondFactor.
     await useAsSecondFactor(ctx, req, who.userId, pending, listed.includes(record.id), record.id, assertion);
     // Used as a second factor by a user the app signed in itself: a passkey registered in a recovery
-    // session has now proven to belong with the password, so it may sign in without one. Sent with
-    // the use's note (one round trip), both before the session is elevated.
-    await Promise.all([
+    // session has now proven to belong with the password, so it may sign in without one. That and the
+    // use's note travel with the session's regeneration (one round trip); if either fails, so does
+    // the verification (503, no new session), and the next one writes both again.
+    const bookkeeping = Promise.all([
       records.noteUse(who.userId, record.id, { at: core.now(), backedUp: assertion.backedUp }),
       records.confirm(who.userId, record.id),
     ]);
-
-    const outcome = await core.finishVerification(req, res, who, 'webauthn', { rememberDevice });
+    const outcome = await core.finishVerification(req, res, who, 'webauthn', { rememberDevice }, bookkeeping);
     core.emit(req, who.userId, { type: 'verified', factor: 'webauthn' });
     res.json(withReturnTo(req, { ok: true, ...outcome }));
   });
