@@ -85,7 +85,8 @@ export function emptyResult(name: string): Accumulator {
     serverRequests: 0,
     redisCommands: {},
     sentCommands: {},
-    roundTrips: 0,
+    // Set by the serial probe after the measured rounds; n/a in the report when it could not run.
+    roundTrips: Number.NaN,
     serverCpuMicros: 0,
     serverGcMicros: 0,
     redisCpuMicros: 0,
