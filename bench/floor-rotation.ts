@@ -2,11 +2,18 @@ import { type BenchUser, post, Rotation } from './users.js';
 
 /** Signed-in sessions for the floor route (bench/floor.ts), one request per user at a time. */
 export class FloorRotation extends Rotation {
+  /** `requestBody` is what every request sends: a code for the TOTP floors, an assertion for the passkey one. */
+  constructor(
+    users: BenchUser[],
+    private readonly requestBody = '{"code":"123456"}',
+  ) {
+    super(users);
+  }
   protected usable() {
     return true;
   }
   protected body() {
-    return '{"code":"123456"}';
+    return this.requestBody;
   }
   protected consume() {}
   protected keep() {

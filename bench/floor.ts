@@ -1,7 +1,9 @@
 import { createCipheriv, createDecipheriv, createHash, randomBytes, timingSafeEqual } from 'node:crypto';
+import { type AuthenticationResponseJSON, verifyAuthenticationResponse } from '@simplewebauthn/server';
 import express, { type Request, type RequestHandler, type Router } from 'express';
 import type { Cluster, Redis } from 'ioredis';
 import { base32 } from 'rfc4648';
+import { BENCH_ORIGIN, BENCH_RP_ID } from './protocol.js';
 import { stepAt, totpCode } from './totp-code.js';
 
 /**
@@ -21,6 +23,15 @@ import { stepAt, totpCode } from './totp-code.js';
  *                                         and a verification's MFA state (as express-mfa's) in the
  *                                         new session. It proceeds whatever the comparison says: it
  *                                         measures the work, not the verdict.
+ *   POST /bench/floor-passkey-verify {response}  floor-verify plus a passkey check: the stored
+ *                                         passkey record parsed and the assertion verified by
+ *                                         SimpleWebAuthn as express-mfa calls it (401 unless it
+ *                                         verifies), and the MFA state. The load generator sends one
+ *                                         assertion again and again: the counter is given as 0, as
+ *                                         express-mfa gives it, and nothing else keeps state.
+ *   POST /bench/floor-passkey-setup {id, publicKey, challenge}  stores the record it checks against
+ *                                         (the credential id, its COSE key in base64url, and the
+ *                                         challenge the assertion answers)
  *
  * `prepare()` stores the records (once the client is ready).
  */
@@ -81,21 +92,49 @@ export function floorRoutes(
     return code.length === 6 && timingSafeEqual(Buffer.from(expected), Buffer.from(code));
   }
 
-  function verify(totp: boolean): RequestHandler {
+  const passkeyRecord = 'bench:floor:passkey-record';
+  /** Whether `response` verifies against the stored passkey record `stored`, as express-mfa checks it. */
+  async function checkAssertion(stored: string, response: AuthenticationResponseJSON): Promise<boolean> {
+    const passkey = JSON.parse(stored) as { id: string; publicKey: string; challenge: string };
+    try {
+      const result = await verifyAuthenticationResponse({
+        response,
+        expectedChallenge: passkey.challenge,
+        expectedOrigin: [BENCH_ORIGIN],
+        expectedRPID: BENCH_RP_ID,
+        credential: { id: passkey.id, publicKey: Buffer.from(passkey.publicKey, 'base64url'), counter: 0 },
+        requireUserVerification: false,
+      });
+      return result.verified;
+    } catch {
+      return false;
+    }
+  }
+
+  type Kind = 'plain' | 'totp' | 'passkey';
+  const records: Record<Kind, string> = { plain: record, totp: totpRecord, passkey: passkeyRecord };
+  function verify(kind: Kind): RequestHandler {
     return async (req, res, next) => {
       try {
         const user = signedIn(req);
-        const code: unknown = req.body?.code;
-        if (!user || typeof code !== 'string') {
+        const input: unknown = kind === 'passkey' ? req.body?.response : req.body?.code;
+        if (
+          !user ||
+          (kind === 'passkey' ? typeof input !== 'object' || input === null : typeof input !== 'string')
+        ) {
           res.status(400).json({ error: 'invalid_request' });
           return;
         }
-        const stored = await redis.get(totp ? totpRecord : record);
+        const stored = await redis.get(records[kind]);
         if (stored === null) {
           res.status(404).json({ error: 'not_enrolled' });
           return;
         }
-        if (totp) checkCode(stored, code);
+        if (kind === 'totp') checkCode(stored, input as string);
+        if (kind === 'passkey' && !(await checkAssertion(stored, input as AuthenticationResponseJSON))) {
+          res.status(401).json({ error: 'invalid_code' });
+          return;
+        }
         await check(`bench:floor:check:${user.id}`, randomBytes(4).toString('hex'));
         const store = req.sessionStore;
         const oldId = req.sessionID;
@@ -107,13 +146,14 @@ export function floorRoutes(
         const now = Date.now();
         const session = req.session as unknown as Record<string, unknown>;
         session.user = user;
-        if (totp) {
+        if (kind !== 'plain') {
+          const method = kind === 'totp' ? 'totp' : 'webauthn';
           session.mfa = {
             userId: user.id,
             verifiedAt: now,
-            methods: ['totp'],
-            at: { totp: now },
-            clients: { totp: fingerprint },
+            methods: [method],
+            at: { [method]: now },
+            clients: { [method]: fingerprint },
           };
         } else {
           session.verifiedAt = now;
@@ -134,8 +174,22 @@ export function floorRoutes(
       }
     };
   }
-  router.post('/bench/floor-verify', express.json(), verify(false));
-  router.post('/bench/floor-totp-verify', express.json(), verify(true));
+  router.post('/bench/floor-verify', express.json(), verify('plain'));
+  router.post('/bench/floor-totp-verify', express.json(), verify('totp'));
+  router.post('/bench/floor-passkey-verify', express.json(), verify('passkey'));
+  router.post('/bench/floor-passkey-setup', express.json(), async (req, res, next) => {
+    try {
+      const { id, publicKey, challenge } = req.body ?? {};
+      if (![id, publicKey, challenge].every((x) => typeof x === 'string')) {
+        res.status(400).json({ error: 'invalid_request' });
+        return;
+      }
+      await redis.set(passkeyRecord, JSON.stringify({ id, publicKey, challenge }));
+      res.json({ ok: true });
+    } catch (error) {
+      next(error);
+    }
+  });
   const prepare = () => Promise.all([redis.set(record, recordValue), redis.set(totpRecord, totpRecordValue)]);
   return { router, prepare };
 }

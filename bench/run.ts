@@ -22,7 +22,7 @@
  *   --passkey-users 5000  users pre-enrolled with TOTP and a passkey, for passkey-verify
  *   --signin-users 6000   users pre-enrolled with TOTP, for signin-verify
  *   --memory-attempts 1000000
- *   --only a,b            run only these scenarios (hello,session,guard,totp-verify,floor-verify,floor-totp-verify,
+ *   --only a,b            run only these scenarios (hello,session,guard,totp-verify,floor-verify,floor-totp-verify,floor-passkey-verify,
  *                         passkey-verify,signin-verify,memory)
  *   --profile DIR         run the server under `node --cpu-prof`, profile written to DIR
  *   --no-auto-pipelining  the server's ioredis client without enableAutoPipelining (the README turns it on)
@@ -48,6 +48,7 @@ import { generateSync } from 'otplib';
 import { startPostgres, type TestPostgres } from '../test/helpers/postgres-server.js';
 import { startRedis } from '../test/helpers/redis-server.js';
 import { copyRecords } from './copy-records.js';
+import { floorPasskeyBody } from './floor-passkey.js';
 import { FloorRotation, floorUsers } from './floor-rotation.js';
 import { runLoad } from './load.js';
 import {
@@ -291,11 +292,17 @@ async function main(): Promise<number> {
     }
     const primaryServer = variants[0]!.server;
 
-    // The floor repeats no code, so a few sessions serve any run (10 connections, one request each at a time).
+    // The floors repeat no code, so a few sessions serve any run (10 connections, one request each at a time).
+    const floorSessions = scenarios.some((s) => s.startsWith('floor-'))
+      ? await floorUsers([primaryServer.url], connections * 20)
+      : [];
     const floorRotation =
       scenarios.includes('floor-verify') || scenarios.includes('floor-totp-verify')
-        ? new FloorRotation(await floorUsers([primaryServer.url], connections * 20))
+        ? new FloorRotation(floorSessions)
         : undefined;
+    const floorPasskeyRotation = scenarios.includes('floor-passkey-verify')
+      ? new FloorRotation(floorSessions, await floorPasskeyBody(primaryServer.url, floorSessions[0]!.cookie))
+      : undefined;
     const needGuardUser = scenarios.includes('session') || scenarios.includes('guard');
     let guardUser: BenchUser | undefined;
     let elevatedAt = 0;
@@ -321,6 +328,7 @@ async function main(): Promise<number> {
       passkeyRotation,
       signInRotation,
       floorRotation,
+      floorPasskeyRotation,
       preparerUrl: (preparer ?? primaryServer).url,
       freshCookie,
       log,

@@ -139,6 +139,7 @@ async function main(s: Settings, emergencyStops: (() => void)[]): Promise<number
           passkeyRotation: undefined,
           signInRotation: undefined,
           floorRotation: undefined,
+          floorPasskeyRotation: undefined,
           preparerUrl: url,
           // The session scenario's cookie is a verified session: re-verified before 5 minutes pass.
           freshCookie: async () => {

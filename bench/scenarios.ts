@@ -12,6 +12,7 @@ export const HTTP_SCENARIOS = [
   'totp-verify',
   'floor-verify',
   'floor-totp-verify',
+  'floor-passkey-verify',
   'backup-verify',
   'passkey-verify',
   'signin-verify',
@@ -25,6 +26,8 @@ export interface ScenarioContext {
   passkeyRotation: PasskeyRotation | undefined;
   signInRotation: SignInRotation | undefined;
   floorRotation: FloorRotation | undefined;
+  /** The passkey floor's sessions, each sending one prepared assertion (bench/floor-passkey.ts). */
+  floorPasskeyRotation: FloorRotation | undefined;
   /** Where passkey assertions and pending sign-ins are prepared (a server process other than the measured one, when there is one). */
   preparerUrl: string;
   /** The verified session shared by `session` and `guard` (re-verified before requireMfa(5 min) lapses). */
@@ -42,6 +45,7 @@ export function createScenarios({
   passkeyRotation,
   signInRotation,
   floorRotation,
+  floorPasskeyRotation,
   preparerUrl,
   freshCookie,
   log,
@@ -86,6 +90,10 @@ export function createScenarios({
         return { spec: { method: 'POST', path: '/bench/floor-verify', source: floorRotation! } };
       case 'floor-totp-verify':
         return { spec: { method: 'POST', path: '/bench/floor-totp-verify', source: floorRotation! } };
+      case 'floor-passkey-verify':
+        return {
+          spec: { method: 'POST', path: '/bench/floor-passkey-verify', source: floorPasskeyRotation! },
+        };
       case 'backup-verify': {
         const rotation = backupRotation!;
         return {

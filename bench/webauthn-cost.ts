@@ -17,11 +17,9 @@ import { parseArgs } from 'node:util';
 import {
   type AuthenticationResponseJSON,
   generateAuthenticationOptions,
-  generateRegistrationOptions,
   verifyAuthenticationResponse,
-  verifyRegistrationResponse,
 } from '@simplewebauthn/server';
-import { SoftwareAuthenticator } from '../test/helpers/software-authenticator.js';
+import { softwarePasskey } from './floor-passkey.js';
 import { numberFlag } from './number-flag.js';
 
 const { values } = parseArgs({
@@ -38,21 +36,7 @@ const blocks = smoke ? 2 : numberFlag('blocks', values.blocks, 10, 1);
 const ORIGIN = 'https://bench.example';
 const RP_ID = 'bench.example';
 
-const authenticator = new SoftwareAuthenticator(ORIGIN);
-const registration = await generateRegistrationOptions({
-  rpName: 'bench',
-  rpID: RP_ID,
-  userName: 'bench',
-  attestationType: 'none',
-});
-const registered = await verifyRegistrationResponse({
-  response: authenticator.createCredential(registration),
-  expectedChallenge: registration.challenge,
-  expectedOrigin: ORIGIN,
-  expectedRPID: RP_ID,
-});
-if (!registered.verified) throw new Error('the software authenticator did not register');
-const credential = registered.registrationInfo.credential;
+const { authenticator, ...credential } = await softwarePasskey(ORIGIN, RP_ID);
 const stored = authenticator.credentials.get(credential.id)!;
 const jwk = stored.publicKey.export({ format: 'jwk' });
 
