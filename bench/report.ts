@@ -1,3 +1,4 @@
+import { type ColdImport, coldImportRatio } from './cold-import.js';
 import type { MemoryResult } from './memory.js';
 import { type CommandCounts, total } from './redis-stats.js';
 
@@ -136,7 +137,11 @@ export function memoryDetail(m: MemoryResult): string {
 }
 
 /** The issue's targets, judged from one run. */
-export function targets(results: ScenarioResult[], memory: MemoryResult | undefined): Targets {
+export function targets(
+  results: ScenarioResult[],
+  memory: MemoryResult | undefined,
+  cold?: ColdImport,
+): Targets {
   const get = (name: string) => results.find((r) => r.name === name);
   const session = get('session');
   const lines: string[] = [];
@@ -220,6 +225,12 @@ export function targets(results: ScenarioResult[], memory: MemoryResult | undefi
   for (const r of results) {
     if (r.non2xx + r.errors > 0 || r.responses === 0)
       judge(false, `${r.name}: every answer 2xx (${r.ok} of ${r.responses}, ${r.errors} errors)`);
+  }
+  if (cold) {
+    judge(
+      coldImportRatio(cold) <= 2.5,
+      `cold import('express-mfa') ${fixed(coldImportRatio(cold), 2)} x import('express') (target <= 2.5; medians ${fixed(cold.medians['express-mfa'], 0)} and ${fixed(cold.medians.express, 0)} ms)`,
+    );
   }
   if (memory)
     judge(

@@ -23,7 +23,7 @@
  *   --signin-users 6000   users pre-enrolled with TOTP, for signin-verify
  *   --memory-attempts 1000000
  *   --only a,b            run only these scenarios (hello,session,guard,totp-verify,floor-verify,floor-totp-verify,floor-passkey-verify,
- *                         passkey-verify,signin-verify,memory)
+ *                         passkey-verify,signin-verify,memory,cold-start)
  *   --profile DIR         run the server under `node --cpu-prof`, profile written to DIR
  *   --no-auto-pipelining  the server's ioredis client without enableAutoPipelining (the README turns it on)
  *   --compare PATH        A/B: a second server built from another copy of the library (PATH to its
@@ -47,6 +47,7 @@ import { runInNewContext } from 'node:vm';
 import { generateSync } from 'otplib';
 import { startPostgres, type TestPostgres } from '../test/helpers/postgres-server.js';
 import { startRedis } from '../test/helpers/redis-server.js';
+import { type ColdImport, coldImport, coldImportLines } from './cold-import.js';
 import { copyRecords } from './copy-records.js';
 import { floorPasskeyBody } from './floor-passkey.js';
 import { FloorRotation, floorUsers } from './floor-rotation.js';
@@ -82,7 +83,7 @@ if (process.argv.includes('--soak')) {
   process.exit(await soak(process.argv.slice(2).filter((arg) => arg !== '--soak')));
 }
 
-const ALL = [...HTTP_SCENARIOS, 'memory'] as const;
+const ALL = [...HTTP_SCENARIOS, 'memory', 'cold-start'] as const;
 
 const { values: flags } = parseArgs({
   options: {
@@ -440,8 +441,16 @@ async function main(): Promise<number> {
       memory = await runMemoryChild(memoryAttempts, (kill) => emergencyStops.push(kill));
     }
 
+    // Last, with the load over: fresh processes importing the built package (bench/cold-import.ts).
+    let cold: ColdImport | undefined;
+    // Of the built package only: dev mode (no build) skips it.
+    if (only.has('cold-start') && !dev) {
+      log('cold-start: import express vs express-mfa in fresh processes');
+      cold = coldImport(smoke ? 3 : 21);
+    }
+
     const primary = finished.filter((r) => !r.name.endsWith(' (B)'));
-    const verdict = targets(primary, memory);
+    const verdict = targets(primary, memory, cold);
     const out = [
       '',
       `## express-mfa benchmark${smoke ? ' (smoke)' : ''}`,
@@ -455,6 +464,7 @@ async function main(): Promise<number> {
       commandDetail(finished),
       '',
       ...(memory ? [memoryDetail(memory), ''] : []),
+      ...(cold ? [...coldImportLines(cold), ''] : []),
       ...(comparePostgres
         ? [
             `B: MFA records in a PostgresStore (PostgreSQL ${pgVersion}, pool of 10, fsync off as in the tests), sessions in Redis as in A.`,
@@ -492,6 +502,7 @@ async function main(): Promise<number> {
             },
             results: finished,
             memory,
+            coldStart: cold,
           },
           null,
           2,

@@ -32,6 +32,9 @@ test('the benchmark runs every scenario and every answer is 2xx (--smoke)', { ti
     assert.equal(cells[6], '0', `non-2xx answers: ${cells.join(' | ')}`);
   }
   assert.match(stdout, /\| memory \|.*\| bounded \|/);
+  // The cold import, judged against its target in the same run.
+  assert.match(stdout, /^ {2}express-mfa {13} +\d+ ms +[\d.]+x express$/m, 'no cold import figure');
+  assert.match(stdout, /^- (met|MISSED): cold import\('express-mfa'\) [\d.]+ x import\('express'\)/m);
   // The detail table's server CPU and, within it, the garbage collector's share, per request.
   const detail = stdout
     .split('\n')
