@@ -2,8 +2,14 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { Redis } from 'ioredis';
 import { RedisStore, StoreUnavailableError } from '../lib/index.js';
-import { makeWebAuthnApp, newAuthenticator, registerPasskey } from './factors/webauthn/webauthn-test-app.js';
-import { fileRedis } from './helpers/sign-in-app.js';
+import {
+  makeWebAuthnApp,
+  newAuthenticator,
+  ORIGIN,
+  RP_ID,
+  registerPasskey,
+} from './factors/webauthn/webauthn-test-app.js';
+import { fileRedis, makeSignInApp } from './helpers/sign-in-app.js';
 import { enrolTotp, makeTestApp } from './helpers/test-app.js';
 
 const redis = fileRedis();
@@ -105,4 +111,36 @@ test('a backup code whose count of codes left cannot be read answers 503 and ele
   const retry = await again.post('/auth/mfa/backup-codes/verify').send({ code: backupCodes[1] }).expect(200);
   assert.equal(retry.body.remaining, 8, 'the first code was spent by the failed verification');
   await again.get('/guarded').expect(200);
+});
+
+test('a passkey completing a sign-in whose use note fails answers 503: nobody signed in, no device remembered', async () => {
+  const store = flakyStore(redis());
+  const t = await makeSignInApp(redis(), {
+    store,
+    webauthn: { rpId: RP_ID, rpName: 'Acme', origin: ORIGIN },
+    trustedDevices: true,
+  });
+  const authenticator = newAuthenticator();
+  assert.equal((await registerPasskey(await t.signIn('gus'), authenticator)).res.status, 200);
+  const { agent, res } = await t.password('gus');
+  assert.equal(res.body.status, 'mfa_required');
+
+  const options = await agent.post('/auth/mfa/webauthn/verify/options').send({}).expect(200);
+  store.failing = /:webauthn:used:/;
+  const answer = await agent
+    .post('/auth/mfa/webauthn/verify/verify')
+    .send({ response: authenticator.getAssertion(options.body), rememberDevice: true });
+  store.failing = undefined;
+  assert.equal(answer.status, 503, JSON.stringify(answer.body));
+  assert.ok(store.calls > 0, 'the use note was never attempted');
+  assert.equal(
+    answer.headers['set-cookie'],
+    undefined,
+    'a 503 must set neither a session nor a device cookie',
+  );
+  assert.equal((await agent.get('/test/me')).body.user, null, 'somebody is signed in');
+  assert.notEqual((await agent.get('/guarded')).status, 200);
+  // The device remembered on the way was revoked: signed in for real, the user has none listed.
+  const signedIn = await t.signIn('gus');
+  assert.deepEqual((await signedIn.get('/auth/mfa/trusted-devices').expect(200)).body.devices, []);
 });
