@@ -1,8 +1,9 @@
 import { createCipheriv, createDecipheriv, createHash, randomBytes, timingSafeEqual } from 'node:crypto';
-import { type AuthenticationResponseJSON, verifyAuthenticationResponse } from '@simplewebauthn/server';
+import type { AuthenticationResponseJSON } from '@simplewebauthn/server';
 import express, { type Request, type RequestHandler, type Router } from 'express';
 import type { Cluster, Redis } from 'ioredis';
 import { base32 } from 'rfc4648';
+import { libraryVerifies } from './library-check.js';
 import { BENCH_ORIGIN, BENCH_RP_ID } from './protocol.js';
 import { stepAt, totpCode } from './totp-code.js';
 
@@ -94,21 +95,15 @@ export function floorRoutes(
 
   const passkeyRecord = 'bench:floor:passkey-record';
   /** Whether `response` verifies against the stored passkey record `stored`, as express-mfa checks it. */
-  async function checkAssertion(stored: string, response: AuthenticationResponseJSON): Promise<boolean> {
+  function checkAssertion(stored: string, response: AuthenticationResponseJSON): Promise<boolean> {
     const passkey = JSON.parse(stored) as { id: string; publicKey: string; challenge: string };
-    try {
-      const result = await verifyAuthenticationResponse({
-        response,
-        expectedChallenge: passkey.challenge,
-        expectedOrigin: [BENCH_ORIGIN],
-        expectedRPID: BENCH_RP_ID,
-        credential: { id: passkey.id, publicKey: Buffer.from(passkey.publicKey, 'base64url'), counter: 0 },
-        requireUserVerification: false,
-      });
-      return result.verified;
-    } catch {
-      return false;
-    }
+    return libraryVerifies(response, {
+      challenge: passkey.challenge,
+      origin: BENCH_ORIGIN,
+      rpId: BENCH_RP_ID,
+      id: passkey.id,
+      publicKey: Buffer.from(passkey.publicKey, 'base64url'),
+    });
   }
 
   type Kind = 'plain' | 'totp' | 'passkey';
@@ -118,10 +113,9 @@ export function floorRoutes(
       try {
         const user = signedIn(req);
         const input: unknown = kind === 'passkey' ? req.body?.response : req.body?.code;
-        if (
-          !user ||
-          (kind === 'passkey' ? typeof input !== 'object' || input === null : typeof input !== 'string')
-        ) {
+        const shaped =
+          kind === 'passkey' ? typeof input === 'object' && input !== null : typeof input === 'string';
+        if (!user || !shaped) {
           res.status(400).json({ error: 'invalid_request' });
           return;
         }

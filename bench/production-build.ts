@@ -38,6 +38,7 @@ export async function productionBuild(log: (line: string) => void): Promise<{ se
       'protocol.ts',
       'floor.ts',
       'totp-code.ts',
+      'library-check.ts',
       'gc-time.ts',
     ].map((file) => join(ROOT, 'bench', file)),
     outdir: OUT,

@@ -7,19 +7,17 @@
  *   npx tsx bench/webauthn-cost.ts [--calls 2000] [--blocks 10] [--smoke]
  *
  * Kinds, interleaved in blocks, one call at a time (each awaited), CPU of this process per call:
- *   library     verifyAuthenticationResponse: parse, checks, COSE key to JWK, WebCrypto import + verify
+ *   library     verifyAuthenticationResponse as the step-up calls it (bench/library-check.ts): parse,
+ *               checks, COSE key to JWK, WebCrypto import + verify
  *   webcrypto   crypto.subtle.importKey (JWK) + verify: the library's signature check alone
  *   jwk-import  node:crypto createPublicKey (JWK) + verify, the key imported on every call
  *   cached-key  node:crypto verify with a KeyObject imported once: the signature check's minimum
  */
 import { createHash, createPublicKey, type KeyObject, verify, webcrypto } from 'node:crypto';
 import { parseArgs } from 'node:util';
-import {
-  type AuthenticationResponseJSON,
-  generateAuthenticationOptions,
-  verifyAuthenticationResponse,
-} from '@simplewebauthn/server';
+import { type AuthenticationResponseJSON, generateAuthenticationOptions } from '@simplewebauthn/server';
 import { softwarePasskey } from './floor-passkey.js';
+import { libraryVerifies } from './library-check.js';
 import { numberFlag } from './number-flag.js';
 
 const { values } = parseArgs({
@@ -73,21 +71,8 @@ const good = inputOf(authenticator.getAssertion(options));
 const forged = inputOf(authenticator.getAssertion(options, { badSignature: true }));
 
 const kinds: Record<string, (input: Input) => Promise<boolean>> = {
-  library: async ({ response }) => {
-    try {
-      const result = await verifyAuthenticationResponse({
-        response,
-        expectedChallenge: options.challenge,
-        expectedOrigin: [ORIGIN],
-        expectedRPID: RP_ID,
-        credential: { id: credential.id, publicKey: credential.publicKey, counter: 0 },
-        requireUserVerification: true,
-      });
-      return result.verified;
-    } catch {
-      return false;
-    }
-  },
+  library: ({ response }) =>
+    libraryVerifies(response, { challenge: options.challenge, origin: ORIGIN, rpId: RP_ID, ...credential }),
   webcrypto: async ({ signed, raw }) => {
     const key = await webcrypto.subtle.importKey('jwk', jwk, { name: 'ECDSA', namedCurve: 'P-256' }, false, [
       'verify',
